@@ -166,8 +166,8 @@ fn zone_verdict(score: Option<f64>, target: Option<(u8, u8)>, gap: bool) -> (&'s
         return ("not_assessed", "Not assessed: no scored task".to_string());
     };
     match target {
-        _ if gap && score < 2.0 => ("gap", "Gap: below 2, still needs a human".to_string()),
-        Some((min, _)) if gap => ("gap", format!("Gap: below the band's target of {min}")),
+        _ if gap && score < 2.0 => ("gap", "Gap: below 2".to_string()),
+        Some((min, _)) if gap => ("gap", format!("Gap: below target {min}")),
         Some((_, max)) if score > f64::from(max) => ("above_target", "Above target".to_string()),
         Some(_) => ("on_target", "On target".to_string()),
         None => ("meets_automated", "Automated (no band target)".to_string()),

@@ -10,6 +10,11 @@ use minijinja::{Environment, Value, context};
 use std::fmt::Write as _;
 
 const TEMPLATE: &str = include_str!("../../templates/report.html");
+/// The page lists at most this many tasks under each gap (the most expensive; the rest are summed in one row), so
+/// the punch list stays one printed page whatever the file holds. The other formats list every task.
+pub const HTML_MAX_TASKS_PER_GAP: usize = 5;
+/// At most this many diagnostics and task changes are listed, for the same reason.
+pub const HTML_MAX_LINES: usize = 3;
 
 pub fn render_html(report: &Report) -> String {
     let mut env = Environment::new();
@@ -36,6 +41,14 @@ pub fn render_html(report: &Report) -> String {
             .collect();
     let drift_tasks: Vec<String> =
         report.compare.iter().flat_map(|compare| compare.tasks.iter()).map(task_drift_line).collect();
+    let rest_cost: std::collections::BTreeMap<String, f64> = report
+        .ranking
+        .iter()
+        .map(|gap| {
+            let rest = gap.tasks.iter().skip(HTML_MAX_TASKS_PER_GAP).map(|task| task.monthly_cost_usd).sum();
+            (gap.zone.key().to_string(), rest)
+        })
+        .collect();
     let rendered = env.get_template("report.html").and_then(|template| {
         template.render(context! {
             report => Value::from_serialize(report),
@@ -43,6 +56,14 @@ pub fn render_html(report: &Report) -> String {
             chart => Value::from_safe_string(score_chart(report)),
             drift_zones => drift_zones,
             drift_tasks => drift_tasks,
+            max_tasks => HTML_MAX_TASKS_PER_GAP,
+            max_lines => HTML_MAX_LINES,
+            rest_cost => rest_cost,
+            previous => report.compare.as_ref().map(|compare| compare.previous.clone()),
+            leak_cost => report
+                .assumptions
+                .default_leak_cost_usd
+                .map_or_else(|| "nothing".to_string(), |cost| format!("${cost:.2}")),
         })
     });
     rendered.unwrap_or_else(|error| format!("<!doctype html><p>report error: {error}</p>"))
@@ -53,7 +74,7 @@ pub fn render_html(report: &Report) -> String {
 fn score_chart(report: &Report) -> String {
     const LABEL_WIDTH: f64 = 150.0;
     const SCALE_WIDTH: f64 = 420.0;
-    const ROW_HEIGHT: f64 = 17.0;
+    const ROW_HEIGHT: f64 = 14.0;
     const TOP: f64 = 14.0;
     let width = LABEL_WIDTH + SCALE_WIDTH + 60.0;
     let height = TOP + ROW_HEIGHT * report.zones.len() as f64 + 4.0;
@@ -101,8 +122,8 @@ fn score_chart(report: &Report) -> String {
                 let _ = write!(
                     svg,
                     r##"<rect x="{LABEL_WIDTH}" y="{}" width="{bar_width}" height="{}" fill="{colour}" opacity="0.85"><title>score {score:.2}</title></rect><text x="{}" y="{}" fill="#1b1f24">{score:.2}</text>"##,
-                    y + 4.5,
-                    ROW_HEIGHT - 9.0,
+                    y + 3.5,
+                    ROW_HEIGHT - 7.0,
                     LABEL_WIDTH + SCALE_WIDTH + 6.0,
                     y + ROW_HEIGHT * 0.62
                 );
