@@ -509,7 +509,7 @@ mod tests {
         let task = &assessment.tasks[0];
         assert_eq!(task.monthly_orders, 5000);
         assert_eq!(task.owner, None);
-        assert_eq!(task.line, 8);
+        assert_eq!(task.line, 7, "a task is located by its [[tasks]] header");
         assert_eq!(task.score.map(|score| score.weekly_hours), Some(4.0));
     }
 

@@ -27,11 +27,11 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
     prompt.say("")?;
 
     let name = prompt.ask("Brand name", None, |answer| non_empty(answer, "the brand's name"))?;
-    let annual_gmv_usd = prompt
-        .ask("Annual GMV in US dollars (12000000, 12M or 750k)", None, |answer| parse_amount(answer))?;
+    let annual_gmv_usd =
+        prompt.ask("Annual GMV in US dollars (12000000, 12M or 750k)", None, parse_amount)?;
     let monthly_orders = prompt.ask("Orders a month", None, parse_count)?;
-    let hourly_cost_usd = prompt
-        .ask("Loaded cost of one ops hour, in US dollars", Some("40"), |answer| parse_amount(answer))?;
+    let hourly_cost_usd =
+        prompt.ask("Loaded cost of one ops hour, in US dollars", Some("40"), parse_amount)?;
     let platforms =
         prompt.ask("Sales platforms, comma-separated", Some("shopify"), |answer| Ok(parse_list(answer)))?;
     let growing = prompt.ask("Will order volume grow this year? (y/n)", Some("y"), parse_yes_no)?;
@@ -51,7 +51,7 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
         for entry in catalogue_for(zone) {
             let question = format!("Task \"{}\": score 0-3, or Enter to skip it", entry.name);
             let tools = entry.typical_tools.join(", ");
-            if let Some(task) = ask_task(&mut prompt, &brand, &tasks, zone, entry.name, &question, &tools)? {
+            if let Some(task) = ask_task(&mut prompt, &brand, zone, entry.name, &question, &tools)? {
                 tasks.push(task);
             }
         }
@@ -70,7 +70,7 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
                 break;
             }
             let question = format!("Task \"{name}\": score 0-3, or Enter to skip it");
-            if let Some(task) = ask_task(&mut prompt, &brand, &tasks, zone, &name, &question, "")? {
+            if let Some(task) = ask_task(&mut prompt, &brand, zone, &name, &question, "")? {
                 tasks.push(task);
             }
         }
@@ -81,13 +81,11 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
 fn ask_task(
     prompt: &mut Prompter<'_>,
     brand: &Brand,
-    tasks: &[Task],
     zone: Zone,
     name: &str,
     question: &str,
     default_tools: &str,
 ) -> Result<Option<Task>, WizardError> {
-    let _ = tasks;
     let maturity = prompt.ask(question, Some(""), |answer| {
         if answer.trim().is_empty() {
             return Ok(None);
