@@ -508,6 +508,7 @@ impl<'d> Machine<'d> {
             IfRunning::Restart => {
                 self.abandon_wait();
                 self.state.cancel_reason = Some(format!("restarted by {}", trigger.id));
+                self.state.outcome = "restarted".to_owned();
                 self.audit(
                     AuditKind::Cancelled,
                     None,

@@ -794,6 +794,125 @@ fn playbook_invoice_paid_during_the_schedule_cancels_and_records() {
     );
 }
 
+const BRANCHES: &str = r#"
+name = "branches"
+zone = "post_purchase"
+version = 1
+
+[trigger]
+source = "shop"
+event = "order.created"
+key = "{{ event.data.object.id }}"
+
+[[steps]]
+id = "big"
+condition = { if = "{{ trigger.data.object.amount_due > 1000 }}", else = "small" }
+
+[[steps]]
+id = "until_due"
+wait = { until = "{{ trigger.data.object.due }}" }
+next = "book"
+
+[[steps]]
+id = "small"
+condition = { if = "{{ false }}", then = "small" }
+outcome = "small order"
+
+[[steps]]
+id = "book"
+record = { ledger = "sales", order = "{{ trigger.data.object.id }}", amount = "{{ trigger.data.object.amount_due }}", missing = "{{ trigger.data.object.nope }}", branch = "{{ 'big' if steps.big.result else 'small' }}" }
+"#;
+
+#[test]
+fn conditions_branch_and_a_wait_can_run_until_a_time_in_the_data() {
+    check(
+        BRANCHES,
+        "
+        start shop:order.created ord_1
+        fire
+        ",
+        r#"
+> start shop:order.created ord_1 @ 2026-01-05T10:00:00Z
+  audit started: order.created evt_1 for key ord_1
+  audit step_entered big
+  audit step_entered big: true: go to until_due
+  audit step_entered until_due
+  audit waiting until_due: until 2026-01-20T08:00:00Z
+  set timer 1 at 2026-01-20T08:00:00Z
+  = running, waits in until_due, wakes at 2026-01-20T08:00:00Z
+> fire @ 2026-01-20T08:00:00Z
+  audit waiting until_due: wait over at 2026-01-20T08:00:00Z
+  audit step_entered book
+  audit template_failed book: missing: template `trigger.data.object.nope` is undefined for this run
+  audit recorded book: to sales
+  record sales {"amount":4900,"branch":"big","missing":null,"order":"ord_1","template_errors":["missing: template `trigger.data.object.nope` is undefined for this run"]} key=seam-run_1-book-1
+  audit completed: Succeeded: completed
+  complete Succeeded completed
+  = succeeded
+"#,
+    );
+}
+
+#[test]
+fn a_loop_of_steps_that_never_wait_fails_the_run() {
+    // `small` jumps to itself without ever waiting; the transition must end instead of spinning.
+    let def = workflow_from(
+        &BRANCHES.replace("amount_due > 1000", "amount_due > 100000").replace("{{ false }}", "{{ true }}"),
+    );
+    let state = RunState::new(&def, RunId::new("run_1").unwrap(), 7);
+    let input = Input::Start { trigger: event(1, "shop:order.created", "ord_1"), earlier: Vec::new() };
+    let transition = apply(&def, &state, input, Timestamp::parse_rfc3339(START).unwrap()).unwrap();
+    let shown: Vec<String> = transition.effects.iter().rev().take(3).map(show_effect).collect();
+    assert_eq!(
+        shown,
+        [
+            "complete Failed loop",
+            "audit completed: Failed: loop",
+            "audit completed small: passed 100 steps without waiting; the workflow loops",
+        ]
+    );
+}
+
+#[test]
+fn restart_cancels_the_live_run_and_asks_for_a_new_one() {
+    check(
+        &RETRIES.replace(
+            "key = \"{{ event.data.object.id }}\"\n",
+            "key = \"{{ event.data.object.id }}\"\nif_running = \"restart\"\n",
+        ),
+        "
+        start stripe:invoice.payment_failed in_1
+        start stripe:invoice.payment_failed in_1
+        ",
+        r#"
+> start stripe:invoice.payment_failed in_1 @ 2026-01-05T10:00:00Z
+  audit started: invoice.payment_failed evt_1 for key in_1
+  audit step_entered retry
+  audit attempt_scheduled retry#1: at 2026-01-06T10:00:00Z
+  set timer 1 at 2026-01-06T10:00:00Z
+  = running, waits for retry#1 due, wakes at 2026-01-06T10:00:00Z
+> start stripe:invoice.payment_failed in_1 @ 2026-01-05T10:00:00Z
+  audit cancelled: second trigger invoice.payment_failed evt_2: restarting (if_running = restart)
+  audit completed: Cancelled: restarted
+  complete Cancelled restarted
+  start a new run from evt_2
+  = cancelled
+"#,
+    );
+}
+
+#[test]
+fn events_are_routed_by_the_keys_the_workflow_extracts() {
+    let def = workflow_from(PLAYBOOK);
+    let failed = event(1, "stripe:invoice.payment_failed", "in_7");
+    assert_eq!(def.trigger_key(&failed).unwrap().unwrap().as_str(), "in_7");
+    assert!(def.listening_keys(&failed).is_empty());
+    let paid = event(2, "stripe:invoice.paid", "in_7");
+    assert!(def.trigger_key(&paid).is_none());
+    let keys: Vec<String> = def.listening_keys(&paid).iter().map(ToString::to_string).collect();
+    assert_eq!(keys, ["in_7"]);
+}
+
 #[test]
 fn a_run_stays_on_its_version() {
     let def = workflow_from(RETRIES);
@@ -924,6 +1043,7 @@ fn event(n: usize, event_type: &str, object: &str) -> Event {
                 "amount_due": 4900,
                 "currency": "usd",
                 "packer": "sam",
+                "due": "2026-01-20T08:00:00Z",
             }},
         }),
     }
