@@ -140,7 +140,7 @@ fn zone_figures(zone: Zone, tasks: &[TaskReport], band: Option<Band>) -> ZoneRep
         assessed: exact_score.is_some(),
         n_tasks: in_zone.len(),
         n_scored: scored.len(),
-        score: exact_score.map(round2),
+        score: exact_score.map(display_score),
         level,
         weekly_hours: round2(scored.iter().filter_map(|task| task.weekly_hours).sum()),
         leak_rate: leak_rate.map(round6),
@@ -421,6 +421,12 @@ fn fmt_score(score: Option<f64>) -> String {
 pub fn fmt_number(value: f64) -> String {
     let text = format!("{:.2}", round2(value));
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A score rounded to 2 decimals for display, but never up into the next level: a zone at 1.9967 shows 1.99 (it is
+/// level 1 and a gap), not 2.00, while 8/3 still shows 2.67.
+fn display_score(score: f64) -> f64 {
+    round2(score).min(score.floor() + 0.99)
 }
 
 pub fn round2(value: f64) -> f64 {
