@@ -810,8 +810,11 @@ impl<'d> Machine<'d> {
         }
     }
 
-    /// Moves the run to `target` and runs steps until one waits or the run ends.
+    /// Moves the run to `target` and runs steps until one waits or the run ends. Whatever the run waited for is
+    /// over: the caller has already recorded how it ended.
     fn go(&mut self, mut target: Target) -> Result<(), FlowError> {
+        self.state.waiting = Waiting::Nothing;
+        self.state.timer = None;
         loop {
             let id = match target {
                 Target::Step(id) => id,

@@ -38,6 +38,19 @@ fn the_failed_payment_playbook_parses() {
 }
 
 #[test]
+fn a_mistake_deep_in_the_playbook_is_located_by_line_and_field() {
+    let broken = PLAYBOOK.replace("due = \"2d\"", "due = \"2x\"").replace("\"5d\"]", "\"5d\", \"1y\"]");
+    let line_of = |needle: &str| broken.lines().position(|line| line.contains(needle)).unwrap() + 1;
+    let expect = format!(
+        "playbook.toml:{}: steps[0].schedule.after[3]: \"1y\" is not a duration; use a number followed by s, m, h, d or w, such as \"3d\" or \"1h30m\"\n\
+         playbook.toml:{}: steps[3].escalate.due: \"2x\" is not a duration; use a number followed by s, m, h, d or w, such as \"3d\" or \"1h30m\"\n",
+        line_of("\"1y\""),
+        line_of("\"2x\""),
+    );
+    check("playbook.toml", &broken, &expect);
+}
+
+#[test]
 fn a_minimal_workflow_fills_in_defaults() {
     let workflow = parse_workflow("min.toml", MINIMAL).unwrap();
     let step = &workflow.steps[0];

@@ -914,6 +914,26 @@ fn events_are_routed_by_the_keys_the_workflow_extracts() {
 }
 
 #[test]
+fn a_failed_step_keeps_its_status_when_the_run_fails() {
+    let def = workflow_from(&RETRIES.replace("on_fatal = \"escalate\"", "on_fatal = \"fail\""));
+    let mut state = RunState::new(&def, RunId::new("run_1").unwrap(), 7);
+    let now = Timestamp::parse_rfc3339(START).unwrap();
+    let start =
+        Input::Start { trigger: event(1, "stripe:invoice.payment_failed", "in_1"), earlier: Vec::new() };
+    state = apply(&def, &state, start, now).unwrap().state;
+    let timer = state.timer.unwrap();
+    state = apply(&def, &state, Input::TimerFired { timer: timer.id }, timer.at).unwrap().state;
+    let outcome =
+        CallOutcome::Err { class: ErrorClass::Fatal(ErrorKind::HardDecline), message: "lost_card".into() };
+    let result = Input::StepResult { step: StepId::parse("retry").unwrap(), attempt: 1, outcome };
+    state = apply(&def, &state, result, timer.at).unwrap().state;
+    let retry = &state.steps[&StepId::parse("retry").unwrap()];
+    assert_eq!((retry.status.as_str(), state.outcome.as_str()), ("failed", "hard_decline"));
+    assert_eq!(retry.errors.len(), 1);
+    assert!(state.is_finished() && state.wake_at().is_none());
+}
+
+#[test]
 fn a_run_stays_on_its_version() {
     let def = workflow_from(RETRIES);
     let state = RunState::new(&def, RunId::new("run_1").unwrap(), 7);
