@@ -35,15 +35,9 @@ pub struct WorkflowRef {
     pub version: u32,
 }
 
-/// The assessment zone a workflow closes a gap in, so the engine's evidence lands on the right score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Zone {
-    OrderToCash,
-    Fulfillment,
-    CustomerService,
-    PostPurchase,
-}
+/// The assessment zone a workflow closes a gap in, so the engine's evidence lands on the right score. It is the
+/// assessment's own type: the engine and the assessment must never disagree on what a zone is.
+pub use seam_assess::Zone;
 
 /// What starts a run: one event type from one source, and the key that names the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,20 +268,6 @@ impl Workflow {
 
     pub fn step(&self, id: &StepId) -> Option<&Step> {
         self.steps.iter().find(|step| &step.id == id)
-    }
-}
-
-impl Zone {
-    pub const ALL: [Zone; 4] =
-        [Zone::OrderToCash, Zone::Fulfillment, Zone::CustomerService, Zone::PostPurchase];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Zone::OrderToCash => "order_to_cash",
-            Zone::Fulfillment => "fulfillment",
-            Zone::CustomerService => "customer_service",
-            Zone::PostPurchase => "post_purchase",
-        }
     }
 }
 

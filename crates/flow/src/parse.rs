@@ -758,8 +758,8 @@ impl Reader<'_> {
 
     fn zone(&mut self, field: &Field<'_, '_>) -> Option<Zone> {
         let text = self.string(field)?;
-        Zone::ALL.into_iter().find(|zone| zone.as_str() == text).or_else(|| {
-            let accepted: Vec<&str> = Zone::ALL.iter().map(|zone| zone.as_str()).collect();
+        Zone::ALL.into_iter().find(|zone| zone.key() == text).or_else(|| {
+            let accepted: Vec<&str> = Zone::ALL.iter().map(|zone| zone.key()).collect();
             self.fail(field, format!("{text:?} is not a zone; use one of {}", accepted.join(", ")))
         })
     }

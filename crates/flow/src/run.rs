@@ -958,7 +958,7 @@ impl<'d> Machine<'d> {
                     escalation: escalation.clone(),
                     step: step.id.clone(),
                     team: escalate.team.clone(),
-                    zone: self.def.zone.as_str().to_owned(),
+                    zone: self.def.zone.key().to_owned(),
                     title,
                     due,
                     context: fields,
