@@ -5,6 +5,7 @@
 //! because the source's warning is that maturity drifts down as channels and SKUs are added.
 
 use crate::report::{Comparison, Report, TaskDrift, TaskReport, ZoneDrift};
+use crate::score::round2;
 use std::cmp::Ordering;
 
 /// Compares `current` with `previous`; `previous_label` names where the previous run came from.
@@ -124,8 +125,4 @@ fn task_drift(before: Option<&TaskReport>, after: Option<&TaskReport>) -> Option
         previous_monthly_cost_usd: before.map(|task| task.monthly_cost_usd),
         monthly_cost_usd: after.map(|task| task.monthly_cost_usd),
     })
-}
-
-fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
 }

@@ -3,7 +3,7 @@
 
 use super::{
     band_text, fmt_count, fmt_hours, fmt_orders, fmt_pct, fmt_score, fmt_target, fmt_usd, task_drift_line,
-    zone_drift_line,
+    yes_no, zone_drift_line,
 };
 use crate::report::Report;
 use minijinja::{Environment, Value, context};
@@ -26,7 +26,7 @@ pub fn render_html(report: &Report) -> String {
     env.add_filter("pct", |rate: Option<f64>| fmt_pct(rate));
     env.add_filter("score", |score: Option<f64>| fmt_score(score));
     env.add_function("target", |min: Option<u8>, max: Option<u8>| fmt_target(min, max));
-    env.add_function("yn", |answer: bool| if answer { "yes" } else { "no" });
+    env.add_function("yn", yes_no);
     if let Err(error) = env.add_template("report.html", TEMPLATE) {
         return format!("<!doctype html><p>template error: {error}</p>");
     }
