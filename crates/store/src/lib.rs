@@ -1,0 +1,340 @@
+//! Seam's storage: one interface ([`Store`], [`Tx`]) and two implementations, SQLite (one WAL file, the embedded
+//! default) and PostgreSQL (several Seam processes sharing one database).
+//!
+//! The store owns SQL and nothing else: it does not know what a run *means* (that is `seam-flow`) nor when to do
+//! what (that is `seam-runtime`). It offers rows and transactions. Both implementations are compiled from one
+//! source file, `shared.rs`, included into each backend module with that backend's `DB` type and the few
+//! statements where the dialects differ (row locks, `SKIP LOCKED`, advisory locks), so the SQL cannot drift apart.
+//!
+//! Concurrency rules the runtime relies on:
+//!
+//! - Every change to a run happens inside one [`Tx`] that first locks the run ([`Tx::lock_run`],
+//!   [`Tx::live_run`], [`Tx::due_run`]) and ends with [`Tx::update_run`], which checks the run's fencing token
+//!   (`fence`) and bumps it. A writer holding a stale copy gets [`StoreError::Conflict`] and nothing is written.
+//! - Outside calls are claimed with a lease ([`Store::claim_calls`]): the claim bumps the call's fence, and
+//!   [`Tx::finish_call`] only succeeds with the fence of the latest claim, so a worker whose lease expired cannot
+//!   record an outcome over its successor's.
+//! - On PostgreSQL, claims use `FOR UPDATE SKIP LOCKED` and routing takes a transaction-scoped advisory lock per
+//!   (workflow, key) ([`Tx::lock_key`]); on SQLite the single writer connection serialises all of it.
+//! - The audit log is append-only: there is no update or delete in this interface, and a trigger in each schema
+//!   refuses them.
+
+mod postgres;
+mod sqlite;
+pub mod testing;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("run {0} was changed by another writer (fencing token moved); the transition was not written")]
+    Conflict(String),
+    #[error("{0}")]
+    BadUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Opens the database named by `url`: `sqlite:PATH` (created on first use) or `postgres://...`, and applies
+/// migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if path.is_empty() {
+            return Err(StoreError::BadUrl("sqlite: needs a path, as in sqlite:./seam.db".into()));
+        }
+        Ok(Arc::new(SqliteStore::open(path).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl(format!(
+            "unsupported database URL {url:?}; use sqlite:PATH (such as sqlite:./seam.db) or postgres://USER@HOST/DB"
+        )))
+    }
+}
+
+/// An event as intake stores it, after its signature was verified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewEvent {
+    pub source: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// The raw body (JSON text).
+    pub payload: String,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New(i64),
+    /// (source, event id) was stored before: a redelivery.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub source: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub received_at: i64,
+    /// `pending`, `routed` or `unmatched`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub source: String,
+    pub received_at: i64,
+    pub reason: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRow {
+    pub id: String,
+    pub workflow: String,
+    pub version: i64,
+    pub key: Option<String>,
+    pub status: String,
+    /// The run's `seam_flow::RunState` as JSON.
+    pub state: String,
+    /// The one authoritative wake-up time.
+    pub wake_at: Option<i64>,
+    /// The fencing token: bumped by every committed transition.
+    pub fence: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A run's new state after a transition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunUpdate<'a> {
+    pub status: &'a str,
+    pub key: Option<&'a str>,
+    pub state: &'a str,
+    pub wake_at: Option<i64>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewCall {
+    pub run_id: String,
+    pub step: String,
+    pub attempt: i64,
+    pub idempotency_key: String,
+    pub action: String,
+    pub args: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRow {
+    pub id: i64,
+    pub run_id: String,
+    pub step: String,
+    pub attempt: i64,
+    pub idempotency_key: String,
+    pub action: String,
+    pub args: String,
+    /// `pending` or `done`.
+    pub status: String,
+    pub fence: i64,
+    pub tries: i64,
+    /// The `seam_flow::CallOutcome` as JSON, once done.
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboxItem {
+    pub id: String,
+    pub run_id: String,
+    pub workflow: String,
+    pub step: String,
+    pub team: String,
+    pub assignee: String,
+    pub zone: String,
+    pub title: String,
+    /// JSON object of the context fields the workflow names.
+    pub context: String,
+    pub due_at: i64,
+    /// `open`, `resolved`, `retried`, `dismissed`, or `closed` (the run ended without a decision).
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NewAudit {
+    pub at: i64,
+    pub kind: String,
+    pub run_id: Option<String>,
+    pub event_id: Option<String>,
+    pub workflow: Option<String>,
+    pub step: Option<String>,
+    pub attempt: Option<i64>,
+    pub actor: Option<String>,
+    pub detail: String,
+    /// Extra structured data (JSON), such as an amount or a decision.
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub run_id: Option<String>,
+    pub event_id: Option<String>,
+    pub workflow: Option<String>,
+    pub step: Option<String>,
+    pub attempt: Option<i64>,
+    pub actor: Option<String>,
+    pub detail: String,
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerRow {
+    pub seq: i64,
+    pub idempotency_key: String,
+    pub ledger: String,
+    pub run_id: String,
+    pub workflow: String,
+    pub at: i64,
+    /// JSON object.
+    pub fields: String,
+    pub shipped: bool,
+}
+
+/// Counts for `/metrics` and `/healthz`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub runs_by_status: Vec<(String, i64)>,
+    pub events_by_status: Vec<(String, i64)>,
+    pub inbox_open: i64,
+    pub calls_pending: i64,
+    pub dead_letters: i64,
+    pub ledger_unshipped: i64,
+    pub audit_entries: i64,
+}
+
+/// What a run listing filters on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFilter {
+    pub status: Option<String>,
+    pub workflow: Option<String>,
+    pub key: Option<String>,
+    pub limit: i64,
+}
+
+/// The database. Methods outside a [`Tx`] each run in their own short transaction.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations (idempotent).
+    async fn migrate(&self) -> Result<()>;
+    /// `SELECT 1`.
+    async fn ping(&self) -> Result<()>;
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+
+    /// Stores a batch of verified events in one transaction (group commit). Duplicates are reported, not errors.
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>>;
+    async fn insert_dead_letter(&self, source: &str, received_at: i64, reason: &str, body: &str) -> Result<i64>;
+    async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>>;
+    async fn event(&self, source: &str, event_id: &str) -> Result<Option<StoredEvent>>;
+    async fn count_events(&self) -> Result<i64>;
+
+    /// Claims up to `limit` pending calls whose lease is free or expired: sets owner and `lease_until`, bumps the
+    /// fence and the try count. The returned rows carry the new fence.
+    async fn claim_calls(&self, owner: &str, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<CallRow>>;
+    async fn calls_for_run(&self, run_id: &str) -> Result<Vec<CallRow>>;
+
+    async fn run(&self, id: &str) -> Result<Option<RunRow>>;
+    async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRow>>;
+    /// Live runs that have no wake-up time, for the reconciler.
+    async fn runs_without_wakeup(&self, limit: i64) -> Result<Vec<RunRow>>;
+    /// The earliest wake-up among live runs, so timer loops can sleep until then.
+    async fn next_wake(&self) -> Result<Option<i64>>;
+
+    async fn inbox(&self, status: Option<&str>, limit: i64) -> Result<Vec<InboxItem>>;
+    async fn inbox_item(&self, id: &str) -> Result<Option<InboxItem>>;
+
+    /// Audit entries at or after `since`, after sequence `after_seq`, oldest first.
+    async fn audit(&self, since: Option<i64>, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>>;
+    async fn audit_for_run(&self, run_id: &str) -> Result<Vec<AuditRow>>;
+
+    async fn ledger_unshipped(&self, limit: i64) -> Result<Vec<LedgerRow>>;
+    async fn ledger(&self, after_seq: i64, limit: i64) -> Result<Vec<LedgerRow>>;
+    async fn mark_shipped(&self, seqs: &[i64]) -> Result<()>;
+
+    async fn counts(&self) -> Result<Counts>;
+}
+
+/// One transaction. Dropping it without [`Tx::commit`] rolls back.
+#[async_trait::async_trait]
+pub trait Tx: Send {
+    /// Pending events, oldest first; on PostgreSQL locked with `SKIP LOCKED` so several nodes route different ones.
+    async fn pending_events(&mut self, limit: i64) -> Result<Vec<StoredEvent>>;
+    async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<()>;
+    /// Serialises routing for one (workflow, key) until commit (PostgreSQL advisory lock; a no-op on SQLite).
+    async fn lock_key(&mut self, workflow: &str, key: &str) -> Result<()>;
+    /// The live (not finished) run for (workflow, key), locked.
+    async fn live_run(&mut self, workflow: &str, key: &str) -> Result<Option<RunRow>>;
+    async fn lock_run(&mut self, id: &str) -> Result<Option<RunRow>>;
+    /// One live run whose wake-up time is due, locked (skipping runs another node holds).
+    async fn due_run(&mut self, now: i64) -> Result<Option<RunRow>>;
+    async fn insert_run(&mut self, row: &RunRow) -> Result<()>;
+    /// Writes a transition if the run's fence is still `fence`, and bumps it. [`StoreError::Conflict`] otherwise.
+    async fn update_run(&mut self, id: &str, fence: i64, update: &RunUpdate<'_>) -> Result<i64>;
+
+    async fn add_early_event(&mut self, workflow: &str, key: &str, event: &str, at: i64) -> Result<()>;
+    /// Removes and returns the events kept for a run that did not exist yet, oldest first.
+    async fn take_early_events(&mut self, workflow: &str, key: &str) -> Result<Vec<String>>;
+
+    /// Inserts a call; a call with the same idempotency key already stored is left as it is (returns false).
+    async fn insert_call(&mut self, call: &NewCall) -> Result<bool>;
+    /// Records a call's outcome if `fence` is still the latest claim's. Returns false if another claim won.
+    async fn finish_call(&mut self, id: i64, fence: i64, outcome: &str, now: i64) -> Result<bool>;
+    async fn call_by_key(&mut self, idempotency_key: &str) -> Result<Option<CallRow>>;
+
+    async fn insert_inbox(&mut self, item: &InboxItem) -> Result<()>;
+    async fn lock_inbox(&mut self, id: &str) -> Result<Option<InboxItem>>;
+    async fn decide_inbox(
+        &mut self,
+        id: &str,
+        status: &str,
+        by: Option<&str>,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
+    /// Closes the run's open items (the run ended without a decision on them).
+    async fn close_inbox_for_run(&mut self, run_id: &str, now: i64) -> Result<()>;
+
+    async fn append_audit(&mut self, entries: &[NewAudit]) -> Result<()>;
+    /// Inserts a ledger entry; a duplicate idempotency key is ignored (returns false).
+    async fn insert_ledger(
+        &mut self,
+        key: &str,
+        ledger: &str,
+        run_id: &str,
+        workflow: &str,
+        at: i64,
+        fields: &str,
+    ) -> Result<bool>;
+
+    async fn commit(self: Box<Self>) -> Result<()>;
+}

@@ -1,0 +1,618 @@
+// The SQL both backends share. Included into `sqlite.rs` and `postgres.rs`, each of which defines `DB`, `BACKEND`,
+// `Backend` (its store type, with `migrate_now` and `lock_key_now`), `FOR_UPDATE` and `FOR_UPDATE_SKIP_LOCKED`.
+// Placeholders are `$1`, `$2`, ... which both drivers accept.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{
+    AuditRow, CallRow, Counts, DeadLetter, InboxItem, Inserted, LedgerRow, NewAudit, NewCall, NewEvent, Result,
+    RunFilter, RunRow, RunUpdate, Store, StoreError, StoredEvent, Tx,
+};
+
+type Pool = sqlx::Pool<DB>;
+type Transaction = sqlx::Transaction<'static, DB>;
+type DbRow = <DB as sqlx::Database>::Row;
+
+const RUN_COLUMNS: &str = "id, workflow, version, key, status, state, wake_at, fence, created_at, updated_at";
+const CALL_COLUMNS: &str =
+    "id, run_id, step, attempt, idempotency_key, action, args, status, fence, tries, outcome";
+const INBOX_COLUMNS: &str = "id, run_id, workflow, step, team, assignee, zone, title, context, due_at, status, \
+                             decided_by, decided_at, note, created_at";
+const EVENT_COLUMNS: &str = "seq, source, event_id, event_type, payload, received_at, status";
+const AUDIT_COLUMNS: &str = "seq, at, kind, run_id, event_id, workflow, step, attempt, actor, detail, data";
+const LEDGER_COLUMNS: &str = "seq, idempotency_key, ledger, run_id, workflow, at, fields, shipped";
+
+fn run_row(row: &DbRow) -> Result<RunRow> {
+    Ok(RunRow {
+        id: row.try_get("id")?,
+        workflow: row.try_get("workflow")?,
+        version: row.try_get("version")?,
+        key: row.try_get("key")?,
+        status: row.try_get("status")?,
+        state: row.try_get("state")?,
+        wake_at: row.try_get("wake_at")?,
+        fence: row.try_get("fence")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn call_row(row: &DbRow) -> Result<CallRow> {
+    Ok(CallRow {
+        id: row.try_get("id")?,
+        run_id: row.try_get("run_id")?,
+        step: row.try_get("step")?,
+        attempt: row.try_get("attempt")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        action: row.try_get("action")?,
+        args: row.try_get("args")?,
+        status: row.try_get("status")?,
+        fence: row.try_get("fence")?,
+        tries: row.try_get("tries")?,
+        outcome: row.try_get("outcome")?,
+    })
+}
+
+fn inbox_row(row: &DbRow) -> Result<InboxItem> {
+    Ok(InboxItem {
+        id: row.try_get("id")?,
+        run_id: row.try_get("run_id")?,
+        workflow: row.try_get("workflow")?,
+        step: row.try_get("step")?,
+        team: row.try_get("team")?,
+        assignee: row.try_get("assignee")?,
+        zone: row.try_get("zone")?,
+        title: row.try_get("title")?,
+        context: row.try_get("context")?,
+        due_at: row.try_get("due_at")?,
+        status: row.try_get("status")?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: row.try_get("decided_at")?,
+        note: row.try_get("note")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn event_row(row: &DbRow) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.try_get("seq")?,
+        source: row.try_get("source")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        payload: row.try_get("payload")?,
+        received_at: row.try_get("received_at")?,
+        status: row.try_get("status")?,
+    })
+}
+
+fn audit_row(row: &DbRow) -> Result<AuditRow> {
+    Ok(AuditRow {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        kind: row.try_get("kind")?,
+        run_id: row.try_get("run_id")?,
+        event_id: row.try_get("event_id")?,
+        workflow: row.try_get("workflow")?,
+        step: row.try_get("step")?,
+        attempt: row.try_get("attempt")?,
+        actor: row.try_get("actor")?,
+        detail: row.try_get("detail")?,
+        data: row.try_get("data")?,
+    })
+}
+
+fn ledger_row(row: &DbRow) -> Result<LedgerRow> {
+    let shipped: i64 = row.try_get("shipped")?;
+    Ok(LedgerRow {
+        seq: row.try_get("seq")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        ledger: row.try_get("ledger")?,
+        run_id: row.try_get("run_id")?,
+        workflow: row.try_get("workflow")?,
+        at: row.try_get("at")?,
+        fields: row.try_get("fields")?,
+        shipped: shipped != 0,
+    })
+}
+
+fn rows<T>(rows: &[DbRow], map: fn(&DbRow) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(map).collect()
+}
+
+/// A transaction on this backend.
+struct BackendTx {
+    tx: Transaction,
+}
+
+impl std::fmt::Debug for BackendTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(BACKEND)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for Backend {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.migrate_now().await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(BackendTx { tx: self.pool.begin().await? }))
+    }
+
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            let seq: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO events (source, event_id, event_type, payload, received_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (source, event_id) DO NOTHING RETURNING seq",
+            )
+            .bind(&event.source)
+            .bind(&event.event_id)
+            .bind(&event.event_type)
+            .bind(&event.payload)
+            .bind(event.received_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            out.push(seq.map_or(Inserted::Duplicate, Inserted::New));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn insert_dead_letter(&self, source: &str, received_at: i64, reason: &str, body: &str) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO dead_letters (source, received_at, reason, body) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(source)
+        .bind(received_at)
+        .bind(reason)
+        .bind(body)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>> {
+        let found = sqlx::query(
+            "SELECT id, source, received_at, reason, body FROM dead_letters ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| {
+                Ok(DeadLetter {
+                    id: row.try_get("id")?,
+                    source: row.try_get("source")?,
+                    received_at: row.try_get("received_at")?,
+                    reason: row.try_get("reason")?,
+                    body: row.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn event(&self, source: &str, event_id: &str) -> Result<Option<StoredEvent>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE source = $1 AND event_id = $2");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(source).bind(event_id).fetch_optional(&self.pool).await?;
+        found.as_ref().map(event_row).transpose()
+    }
+
+    async fn count_events(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(&self.pool).await?)
+    }
+
+    async fn claim_calls(&self, owner: &str, now: i64, lease_secs: i64, limit: i64) -> Result<Vec<CallRow>> {
+        let sql = format!(
+            "UPDATE calls SET lease_owner = $1, lease_until = $2, fence = fence + 1, tries = tries + 1 \
+             WHERE id IN (SELECT id FROM calls WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= $3) \
+             ORDER BY id LIMIT $4{FOR_UPDATE_SKIP_LOCKED}) RETURNING {CALL_COLUMNS}"
+        );
+        let mut tx = self.pool.begin().await?;
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(now + lease_secs)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut claimed = rows(&found, call_row)?;
+        claimed.sort_by_key(|call| call.id);
+        Ok(claimed)
+    }
+
+    async fn calls_for_run(&self, run_id: &str) -> Result<Vec<CallRow>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE run_id = $1 ORDER BY id");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(run_id).fetch_all(&self.pool).await?;
+        rows(&found, call_row)
+    }
+
+    async fn run(&self, id: &str) -> Result<Option<RunRow>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        found.as_ref().map(run_row).transpose()
+    }
+
+    async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR workflow = $2) \
+             AND ($3 IS NULL OR key = $3) ORDER BY created_at DESC, id DESC LIMIT $4"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(filter.status.as_deref())
+            .bind(filter.workflow.as_deref())
+            .bind(filter.key.as_deref())
+            .bind(if filter.limit > 0 { filter.limit } else { 100 })
+            .fetch_all(&self.pool)
+            .await?;
+        rows(&found, run_row)
+    }
+
+    async fn runs_without_wakeup(&self, limit: i64) -> Result<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE status IN ('not_started', 'running') AND wake_at IS NULL \
+             ORDER BY updated_at LIMIT $1"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&self.pool).await?;
+        rows(&found, run_row)
+    }
+
+    async fn next_wake(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(wake_at) FROM runs WHERE wake_at IS NOT NULL AND status IN ('not_started', 'running')",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn inbox(&self, status: Option<&str>, limit: i64) -> Result<Vec<InboxItem>> {
+        let sql = format!(
+            "SELECT {INBOX_COLUMNS} FROM inbox WHERE ($1 IS NULL OR status = $1) ORDER BY due_at, id LIMIT $2"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(status).bind(limit).fetch_all(&self.pool).await?;
+        rows(&found, inbox_row)
+    }
+
+    async fn inbox_item(&self, id: &str) -> Result<Option<InboxItem>> {
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM inbox WHERE id = $1");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        found.as_ref().map(inbox_row).transpose()
+    }
+
+    async fn audit(&self, since: Option<i64>, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit WHERE ($1 IS NULL OR at >= $1) AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(since).bind(after_seq).bind(limit).fetch_all(&self.pool).await?;
+        rows(&found, audit_row)
+    }
+
+    async fn audit_for_run(&self, run_id: &str) -> Result<Vec<AuditRow>> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE run_id = $1 ORDER BY seq");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(run_id).fetch_all(&self.pool).await?;
+        rows(&found, audit_row)
+    }
+
+    async fn ledger_unshipped(&self, limit: i64) -> Result<Vec<LedgerRow>> {
+        let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE shipped = 0 ORDER BY seq LIMIT $1");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&self.pool).await?;
+        rows(&found, ledger_row)
+    }
+
+    async fn ledger(&self, after_seq: i64, limit: i64) -> Result<Vec<LedgerRow>> {
+        let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).bind(limit).fetch_all(&self.pool).await?;
+        rows(&found, ledger_row)
+    }
+
+    async fn mark_shipped(&self, seqs: &[i64]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for seq in seqs {
+            sqlx::query("UPDATE ledger SET shipped = 1 WHERE seq = $1").bind(seq).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let grouped = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                let found = sqlx::query(sql).fetch_all(&pool).await?;
+                found
+                    .iter()
+                    .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)))
+                    .collect::<Result<Vec<_>>>()
+            }
+        };
+        let scalar = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move { Ok::<i64, StoreError>(sqlx::query_scalar(sql).fetch_one(&pool).await?) }
+        };
+        Ok(Counts {
+            runs_by_status: grouped("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status").await?,
+            events_by_status: grouped("SELECT status, COUNT(*) FROM events GROUP BY status ORDER BY status")
+                .await?,
+            inbox_open: scalar("SELECT COUNT(*) FROM inbox WHERE status = 'open'").await?,
+            calls_pending: scalar("SELECT COUNT(*) FROM calls WHERE status = 'pending'").await?,
+            dead_letters: scalar("SELECT COUNT(*) FROM dead_letters").await?,
+            ledger_unshipped: scalar("SELECT COUNT(*) FROM ledger WHERE shipped = 0").await?,
+            audit_entries: scalar("SELECT COUNT(*) FROM audit").await?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Tx for BackendTx {
+    async fn pending_events(&mut self, limit: i64) -> Result<Vec<StoredEvent>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE status = 'pending' ORDER BY seq LIMIT $1{FOR_UPDATE_SKIP_LOCKED}"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *self.tx).await?;
+        rows(&found, event_row)
+    }
+
+    async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE events SET status = $1, routed_at = $2 WHERE seq = $3")
+            .bind(status)
+            .bind(now)
+            .bind(seq)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_key(&mut self, workflow: &str, key: &str) -> Result<()> {
+        Backend::lock_key_now(&mut self.tx, workflow, key).await
+    }
+
+    async fn live_run(&mut self, workflow: &str, key: &str) -> Result<Option<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE workflow = $1 AND key = $2 \
+             AND status IN ('not_started', 'running'){FOR_UPDATE}"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(workflow).bind(key).fetch_optional(&mut *self.tx).await?;
+        found.as_ref().map(run_row).transpose()
+    }
+
+    async fn lock_run(&mut self, id: &str) -> Result<Option<RunRow>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1{FOR_UPDATE}");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+        found.as_ref().map(run_row).transpose()
+    }
+
+    async fn due_run(&mut self, now: i64) -> Result<Option<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE wake_at IS NOT NULL AND wake_at <= $1 \
+             AND status IN ('not_started', 'running') ORDER BY wake_at LIMIT 1{FOR_UPDATE_SKIP_LOCKED}"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(now).fetch_optional(&mut *self.tx).await?;
+        found.as_ref().map(run_row).transpose()
+    }
+
+    async fn insert_run(&mut self, row: &RunRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO runs (id, workflow, version, key, status, state, wake_at, fence, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&row.id)
+        .bind(&row.workflow)
+        .bind(row.version)
+        .bind(&row.key)
+        .bind(&row.status)
+        .bind(&row.state)
+        .bind(row.wake_at)
+        .bind(row.fence)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_run(&mut self, id: &str, fence: i64, update: &RunUpdate<'_>) -> Result<i64> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = $1, key = $2, state = $3, wake_at = $4, updated_at = $5, fence = fence + 1 \
+             WHERE id = $6 AND fence = $7",
+        )
+        .bind(update.status)
+        .bind(update.key)
+        .bind(update.state)
+        .bind(update.wake_at)
+        .bind(update.now)
+        .bind(id)
+        .bind(fence)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 1 { Ok(fence + 1) } else { Err(StoreError::Conflict(id.to_owned())) }
+    }
+
+    async fn add_early_event(&mut self, workflow: &str, key: &str, event: &str, at: i64) -> Result<()> {
+        sqlx::query("INSERT INTO early_events (workflow, key, event, received_at) VALUES ($1, $2, $3, $4)")
+            .bind(workflow)
+            .bind(key)
+            .bind(event)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_early_events(&mut self, workflow: &str, key: &str) -> Result<Vec<String>> {
+        let found: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, event FROM early_events WHERE workflow = $1 AND key = $2 ORDER BY id")
+                .bind(workflow)
+                .bind(key)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        if !found.is_empty() {
+            sqlx::query("DELETE FROM early_events WHERE workflow = $1 AND key = $2")
+                .bind(workflow)
+                .bind(key)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(found.into_iter().map(|(_, event)| event).collect())
+    }
+
+    async fn insert_call(&mut self, call: &NewCall) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO calls (run_id, step, attempt, idempotency_key, action, args, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(&call.run_id)
+        .bind(&call.step)
+        .bind(call.attempt)
+        .bind(&call.idempotency_key)
+        .bind(&call.action)
+        .bind(&call.args)
+        .bind(call.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_call(&mut self, id: i64, fence: i64, outcome: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE calls SET status = 'done', outcome = $1, done_at = $2, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $3 AND fence = $4 AND status = 'pending'",
+        )
+        .bind(outcome)
+        .bind(now)
+        .bind(id)
+        .bind(fence)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn call_by_key(&mut self, idempotency_key: &str) -> Result<Option<CallRow>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE idempotency_key = $1");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&mut *self.tx).await?;
+        found.as_ref().map(call_row).transpose()
+    }
+
+    async fn insert_inbox(&mut self, item: &InboxItem) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO inbox (id, run_id, workflow, step, team, assignee, zone, title, context, due_at, status, \
+             decided_by, decided_at, note, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&item.id)
+        .bind(&item.run_id)
+        .bind(&item.workflow)
+        .bind(&item.step)
+        .bind(&item.team)
+        .bind(&item.assignee)
+        .bind(&item.zone)
+        .bind(&item.title)
+        .bind(&item.context)
+        .bind(item.due_at)
+        .bind(&item.status)
+        .bind(&item.decided_by)
+        .bind(item.decided_at)
+        .bind(&item.note)
+        .bind(item.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn lock_inbox(&mut self, id: &str) -> Result<Option<InboxItem>> {
+        let sql = format!("SELECT {INBOX_COLUMNS} FROM inbox WHERE id = $1{FOR_UPDATE}");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+        found.as_ref().map(inbox_row).transpose()
+    }
+
+    async fn decide_inbox(
+        &mut self,
+        id: &str,
+        status: &str,
+        by: Option<&str>,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE inbox SET status = $1, decided_by = $2, decided_at = $3, note = $4 WHERE id = $5")
+            .bind(status)
+            .bind(by)
+            .bind(now)
+            .bind(note)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn close_inbox_for_run(&mut self, run_id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE inbox SET status = 'closed', decided_at = $1 WHERE run_id = $2 AND status = 'open'")
+            .bind(now)
+            .bind(run_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_audit(&mut self, entries: &[NewAudit]) -> Result<()> {
+        for entry in entries {
+            sqlx::query(
+                "INSERT INTO audit (at, kind, run_id, event_id, workflow, step, attempt, actor, detail, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(entry.at)
+            .bind(&entry.kind)
+            .bind(&entry.run_id)
+            .bind(&entry.event_id)
+            .bind(&entry.workflow)
+            .bind(&entry.step)
+            .bind(entry.attempt)
+            .bind(&entry.actor)
+            .bind(&entry.detail)
+            .bind(&entry.data)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_ledger(
+        &mut self,
+        key: &str,
+        ledger: &str,
+        run_id: &str,
+        workflow: &str,
+        at: i64,
+        fields: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO ledger (idempotency_key, ledger, run_id, workflow, at, fields, shipped) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(ledger)
+        .bind(run_id)
+        .bind(workflow)
+        .bind(at)
+        .bind(fields)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
