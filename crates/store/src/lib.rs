@@ -70,6 +70,8 @@ pub struct NewEvent {
     /// The raw body (JSON text).
     pub payload: String,
     pub received_at: i64,
+    /// `pending` (to be routed) or `unmatched` (no workflow listens to its type; kept for the record).
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +284,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn mark_shipped(&self, seqs: &[i64]) -> Result<()>;
 
     async fn counts(&self) -> Result<Counts>;
+
+    /// Keeps a workflow version's source. Storing the same (name, version) again with the same source is a no-op;
+    /// with a different source it is refused (returns the stored source), so a version's meaning never changes
+    /// under the runs pinned to it.
+    async fn save_workflow(&self, name: &str, version: i64, source: &str, origin: &str, now: i64)
+    -> Result<Option<String>>;
+    /// Every stored workflow version: (name, version, source, origin).
+    async fn workflows(&self) -> Result<Vec<(String, i64, String, String)>>;
 }
 
 /// One transaction. Dropping it without [`Tx::commit`] rolls back.
@@ -310,6 +320,8 @@ pub trait Tx: Send {
     /// Records a call's outcome if `fence` is still the latest claim's. Returns false if another claim won.
     async fn finish_call(&mut self, id: i64, fence: i64, outcome: &str, now: i64) -> Result<bool>;
     async fn call_by_key(&mut self, idempotency_key: &str) -> Result<Option<CallRow>>;
+    /// Marks a finished run's pending calls `skipped`, so no worker makes them. Returns how many.
+    async fn skip_pending_calls(&mut self, run_id: &str, now: i64) -> Result<u64>;
 
     async fn insert_inbox(&mut self, item: &InboxItem) -> Result<()>;
     async fn lock_inbox(&mut self, id: &str) -> Result<Option<InboxItem>>;

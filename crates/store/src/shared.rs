@@ -155,13 +155,14 @@ impl Store for Backend {
         for event in events {
             let seq: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO events (source, event_id, event_type, payload, received_at, status) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (source, event_id) DO NOTHING RETURNING seq",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, event_id) DO NOTHING RETURNING seq",
             )
             .bind(&event.source)
             .bind(&event.event_id)
             .bind(&event.event_type)
             .bind(&event.payload)
             .bind(event.received_at)
+            .bind(&event.status)
             .fetch_optional(&mut *tx)
             .await?;
             out.push(seq.map_or(Inserted::Duplicate, Inserted::New));
@@ -325,6 +326,48 @@ impl Store for Backend {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn save_workflow(
+        &self,
+        name: &str,
+        version: i64,
+        source: &str,
+        origin: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let mut tx = self.pool.begin().await?;
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT source FROM workflows WHERE name = $1 AND version = $2")
+                .bind(name)
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match stored {
+            Some(stored) if stored == source => Ok(None),
+            Some(stored) => Ok(Some(stored)),
+            None => {
+                sqlx::query(
+                    "INSERT INTO workflows (name, version, source, origin, loaded_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (name, version) DO NOTHING",
+                )
+                .bind(name)
+                .bind(version)
+                .bind(source)
+                .bind(origin)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn workflows(&self) -> Result<Vec<(String, i64, String, String)>> {
+        Ok(sqlx::query_as("SELECT name, version, source, origin FROM workflows ORDER BY name, version")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn counts(&self) -> Result<Counts> {
@@ -503,6 +546,17 @@ impl Tx for BackendTx {
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE idempotency_key = $1");
         let found = sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&mut *self.tx).await?;
         found.as_ref().map(call_row).transpose()
+    }
+
+    async fn skip_pending_calls(&mut self, run_id: &str, now: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE calls SET status = 'skipped', done_at = $1 WHERE run_id = $2 AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(run_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn insert_inbox(&mut self, item: &InboxItem) -> Result<()> {

@@ -54,7 +54,7 @@ CREATE TABLE calls (
     idempotency_key TEXT    NOT NULL UNIQUE,
     action          TEXT    NOT NULL,
     args            TEXT    NOT NULL,
-    status          TEXT    NOT NULL DEFAULT 'pending', -- pending | done
+    status          TEXT    NOT NULL DEFAULT 'pending', -- pending | done | skipped
     fence           BIGINT  NOT NULL DEFAULT 0,
     lease_owner     TEXT,
     lease_until     BIGINT ,
@@ -117,3 +117,13 @@ CREATE TABLE ledger (
     shipped         BIGINT  NOT NULL DEFAULT 0
 );
 CREATE INDEX ledger_unshipped ON ledger (shipped, seq);
+
+-- Every workflow version ever loaded, so a run pinned to an old version still finds its definition.
+CREATE TABLE workflows (
+    name         TEXT    NOT NULL,
+    version      BIGINT NOT NULL,
+    source       TEXT    NOT NULL,
+    origin       TEXT    NOT NULL,
+    loaded_at    BIGINT NOT NULL,
+    PRIMARY KEY (name, version)
+);

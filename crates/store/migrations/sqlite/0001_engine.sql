@@ -54,7 +54,7 @@ CREATE TABLE calls (
     idempotency_key TEXT    NOT NULL UNIQUE,
     action          TEXT    NOT NULL,
     args            TEXT    NOT NULL,
-    status          TEXT    NOT NULL DEFAULT 'pending', -- pending | done
+    status          TEXT    NOT NULL DEFAULT 'pending', -- pending | done | skipped
     fence           INTEGER NOT NULL DEFAULT 0,
     lease_owner     TEXT,
     lease_until     INTEGER,
@@ -116,3 +116,13 @@ CREATE TABLE ledger (
     shipped         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX ledger_unshipped ON ledger (shipped, seq);
+
+-- Every workflow version ever loaded, so a run pinned to an old version still finds its definition.
+CREATE TABLE workflows (
+    name         TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    source       TEXT    NOT NULL,
+    origin       TEXT    NOT NULL,
+    loaded_at    INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+);
