@@ -29,7 +29,7 @@ pub use def::{
 pub use parse::{Diagnostic, parse_workflow};
 pub use run::{
     AttemptError, Audit, AuditKind, BadId, CallOutcome, Decision, DecisionKind, Effect, ErrorClass, Event,
-    EventKey, FlowError, Input, RunId, RunState, RunStatus, StepState, Timer, Transition, Waiting, apply,
+    EventKey, FlowError, Input, Request, RunId, RunState, RunStatus, StepState, Timer, Transition, Waiting, apply,
     idempotency_key,
 };
 pub use schedule::{attempt_at, delay_before};

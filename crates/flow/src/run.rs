@@ -263,6 +263,21 @@ pub struct StepState {
     pub result: Option<Value>,
     pub errors: Vec<AttemptError>,
     pub decision: Option<Decision>,
+    /// The last request a call step made: its idempotency key and arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// Set when the last attempt failed in a way that says nothing about the request itself (a timeout, a
+    /// network error, a 5xx or 429): the next attempt repeats that request exactly, same key and same arguments,
+    /// so if the first one did take effect the other side answers with it instead of doing it twice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeat: bool,
+}
+
+/// A call step's request, kept so a transient failure can be retried as the very same request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub idempotency_key: String,
+    pub args: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -614,6 +629,8 @@ impl<'d> Machine<'d> {
             return self.go(call.retry.on_exhausted.clone());
         }
         let next = attempt + 1;
+        // Transient failures say nothing about the request; the next attempt is the same request.
+        self.step_state(&step.id).repeat = kind.is_transient();
         let at = schedule::attempt_at(
             &call.retry.schedule,
             &step.id,
@@ -1018,6 +1035,24 @@ impl<'d> Machine<'d> {
         self.step_state(&step.id).attempts = attempt;
         self.state.timer = None;
         self.state.waiting = Waiting::Call { step: step.id.clone(), attempt, in_flight: true, first, last };
+        let entry = self.step_state(&step.id);
+        let repeat = std::mem::take(&mut entry.repeat);
+        if let Some(request) = entry.request.clone().filter(|_| repeat) {
+            self.audit(
+                AuditKind::AttemptStarted,
+                Some(&step.id),
+                Some(attempt),
+                format!("{} key {} (the same request again)", call.action.0, request.idempotency_key),
+            );
+            self.effects.push(Effect::Call {
+                step: step.id.clone(),
+                attempt,
+                action: call.action.clone(),
+                args: request.args,
+                idempotency_key: request.idempotency_key,
+            });
+            return Ok(());
+        }
         let (args, errors) = render_args(&call.with, &self.context());
         if !errors.is_empty() {
             // Without its arguments the call cannot be made, and rendering again will not help.
@@ -1033,6 +1068,8 @@ impl<'d> Machine<'d> {
             );
         }
         let idempotency_key = idempotency_key(&self.state.run, &step.id, attempt);
+        self.step_state(&step.id).request =
+            Some(Request { idempotency_key: idempotency_key.clone(), args: args.clone() });
         self.audit(
             AuditKind::AttemptStarted,
             Some(&step.id),
@@ -1141,7 +1178,14 @@ impl<'d> Machine<'d> {
             .iter()
             .map(|step| {
                 let view = match self.state.steps.get(&step.id) {
-                    Some(state) => serde_json::to_value(state).unwrap_or(Value::Null),
+                    Some(state) => {
+                        let mut view = serde_json::to_value(state).unwrap_or(Value::Null);
+                        if let Some(view) = view.as_object_mut() {
+                            view.remove("request");
+                            view.remove("repeat");
+                        }
+                        view
+                    }
                     None => json!({ "status": "pending", "attempts": 0, "result": null, "errors": [], "decision": null }),
                 };
                 (step.id.to_string(), view)

@@ -1120,3 +1120,48 @@ fn show_state(state: &RunState) -> String {
     };
     format!("{status}, waits {waits}, {wake}{kept}")
 }
+
+#[test]
+fn a_transient_failure_repeats_the_same_request_and_an_answer_starts_a_new_one() {
+    check(
+        RETRIES,
+        "
+        start stripe:invoice.payment_failed in_1
+        fire
+        err retry 1 retryable server_error 503
+        fire
+        err retry 2 retryable soft_decline insufficient_funds
+        fire
+        ",
+        r#"
+> start stripe:invoice.payment_failed in_1 @ 2026-01-05T10:00:00Z
+  audit started: invoice.payment_failed evt_1 for key in_1
+  audit step_entered retry
+  audit attempt_scheduled retry#1: at 2026-01-06T10:00:00Z
+  set timer 1 at 2026-01-06T10:00:00Z
+  = running, waits for retry#1 due, wakes at 2026-01-06T10:00:00Z
+> fire @ 2026-01-06T10:00:00Z
+  audit attempt_started retry#1: stripe.pay_invoice key seam-run_1-retry-1
+  call retry#1 stripe.pay_invoice {"invoice":"in_1"} key=seam-run_1-retry-1
+  = running, waits for retry#1 result, no wake-up
+> err retry 1 retryable server_error 503 @ 2026-01-06T10:00:00Z
+  audit attempt_failed retry#1: server_error: 503
+  audit attempt_scheduled retry#2: at 2026-01-09T10:00:00Z
+  set timer 2 at 2026-01-09T10:00:00Z
+  = running, waits for retry#2 due, wakes at 2026-01-09T10:00:00Z
+> fire @ 2026-01-09T10:00:00Z
+  audit attempt_started retry#2: stripe.pay_invoice key seam-run_1-retry-1 (the same request again)
+  call retry#2 stripe.pay_invoice {"invoice":"in_1"} key=seam-run_1-retry-1
+  = running, waits for retry#2 result, no wake-up
+> err retry 2 retryable soft_decline insufficient_funds @ 2026-01-09T10:00:00Z
+  audit attempt_failed retry#2: soft_decline: insufficient_funds
+  audit attempt_scheduled retry#3: at 2026-01-14T10:00:00Z
+  set timer 3 at 2026-01-14T10:00:00Z
+  = running, waits for retry#3 due, wakes at 2026-01-14T10:00:00Z
+> fire @ 2026-01-14T10:00:00Z
+  audit attempt_started retry#3: stripe.pay_invoice key seam-run_1-retry-3
+  call retry#3 stripe.pay_invoice {"invoice":"in_1"} key=seam-run_1-retry-3
+  = running, waits for retry#3 result, no wake-up
+"#,
+    );
+}

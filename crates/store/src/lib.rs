@@ -315,11 +315,12 @@ pub trait Tx: Send {
     /// Removes and returns the events kept for a run that did not exist yet, oldest first.
     async fn take_early_events(&mut self, workflow: &str, key: &str) -> Result<Vec<String>>;
 
-    /// Inserts a call; a call with the same idempotency key already stored is left as it is (returns false).
+    /// Inserts a call; a call for the same (run, step, attempt) already stored is left as it is (returns false).
+    /// Two attempts may share an idempotency key: a transient failure's retry repeats the same request.
     async fn insert_call(&mut self, call: &NewCall) -> Result<bool>;
     /// Records a call's outcome if `fence` is still the latest claim's. Returns false if another claim won.
     async fn finish_call(&mut self, id: i64, fence: i64, outcome: &str, now: i64) -> Result<bool>;
-    async fn call_by_key(&mut self, idempotency_key: &str) -> Result<Option<CallRow>>;
+    async fn call_for_attempt(&mut self, run_id: &str, step: &str, attempt: i64) -> Result<Option<CallRow>>;
     /// Marks a finished run's pending calls `skipped`, so no worker makes them. Returns how many.
     async fn skip_pending_calls(&mut self, run_id: &str, now: i64) -> Result<u64>;
 

@@ -336,32 +336,29 @@ impl Store for Backend {
         origin: &str,
         now: i64,
     ) -> Result<Option<String>> {
-        let mut tx = self.pool.begin().await?;
+        // Insert first, then compare: a read-then-insert lets two nodes that store different sources for the same
+        // version at the same moment both succeed (the loser's insert silently does nothing).
+        let inserted = sqlx::query(
+            "INSERT INTO workflows (name, version, source, origin, loaded_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name, version) DO NOTHING",
+        )
+        .bind(name)
+        .bind(version)
+        .bind(source)
+        .bind(origin)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(None);
+        }
         let stored: Option<String> =
             sqlx::query_scalar("SELECT source FROM workflows WHERE name = $1 AND version = $2")
                 .bind(name)
                 .bind(version)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&self.pool)
                 .await?;
-        match stored {
-            Some(stored) if stored == source => Ok(None),
-            Some(stored) => Ok(Some(stored)),
-            None => {
-                sqlx::query(
-                    "INSERT INTO workflows (name, version, source, origin, loaded_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (name, version) DO NOTHING",
-                )
-                .bind(name)
-                .bind(version)
-                .bind(source)
-                .bind(origin)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(None)
-            }
-        }
+        Ok(stored.filter(|stored| stored != source))
     }
 
     async fn workflows(&self) -> Result<Vec<(String, i64, String, String)>> {
@@ -495,26 +492,21 @@ impl Tx for BackendTx {
     }
 
     async fn take_early_events(&mut self, workflow: &str, key: &str) -> Result<Vec<String>> {
-        let found: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, event FROM early_events WHERE workflow = $1 AND key = $2 ORDER BY id")
+        // One statement: a separate SELECT and DELETE would delete, unreturned, an event committed in between.
+        let mut found: Vec<(i64, String)> =
+            sqlx::query_as("DELETE FROM early_events WHERE workflow = $1 AND key = $2 RETURNING id, event")
                 .bind(workflow)
                 .bind(key)
                 .fetch_all(&mut *self.tx)
                 .await?;
-        if !found.is_empty() {
-            sqlx::query("DELETE FROM early_events WHERE workflow = $1 AND key = $2")
-                .bind(workflow)
-                .bind(key)
-                .execute(&mut *self.tx)
-                .await?;
-        }
+        found.sort_by_key(|(id, _)| *id);
         Ok(found.into_iter().map(|(_, event)| event).collect())
     }
 
     async fn insert_call(&mut self, call: &NewCall) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO calls (run_id, step, attempt, idempotency_key, action, args, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) ON CONFLICT (idempotency_key) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) ON CONFLICT (run_id, step, attempt) DO NOTHING",
         )
         .bind(&call.run_id)
         .bind(&call.step)
@@ -542,9 +534,14 @@ impl Tx for BackendTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn call_by_key(&mut self, idempotency_key: &str) -> Result<Option<CallRow>> {
-        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE idempotency_key = $1");
-        let found = sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&mut *self.tx).await?;
+    async fn call_for_attempt(&mut self, run_id: &str, step: &str, attempt: i64) -> Result<Option<CallRow>> {
+        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE run_id = $1 AND step = $2 AND attempt = $3");
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(run_id)
+            .bind(step)
+            .bind(attempt)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         found.as_ref().map(call_row).transpose()
     }
 

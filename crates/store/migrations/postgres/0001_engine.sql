@@ -51,7 +51,7 @@ CREATE TABLE calls (
     run_id          TEXT    NOT NULL,
     step            TEXT    NOT NULL,
     attempt         BIGINT  NOT NULL,
-    idempotency_key TEXT    NOT NULL UNIQUE,
+    idempotency_key TEXT    NOT NULL,
     action          TEXT    NOT NULL,
     args            TEXT    NOT NULL,
     status          TEXT    NOT NULL DEFAULT 'pending', -- pending | done | skipped
@@ -64,7 +64,8 @@ CREATE TABLE calls (
     done_at         BIGINT 
 );
 CREATE INDEX calls_pending ON calls (status, lease_until);
-CREATE INDEX calls_run ON calls (run_id);
+CREATE UNIQUE INDEX calls_attempt ON calls (run_id, step, attempt);
+CREATE INDEX calls_key ON calls (idempotency_key);
 
 CREATE TABLE inbox (
     id           TEXT    PRIMARY KEY,
