@@ -3,7 +3,9 @@
 //! several connections (`SKIP LOCKED`, advisory locks, row locks) run on PostgreSQL only.
 //!
 //! SQLite has one writer connection: a body must commit (or drop) its [`Tx`] before calling a [`Store`] method,
-//! or the second acquire waits for the first.
+//! or the second acquire waits for the first. On PostgreSQL a dropped (rolled-back) `Tx` keeps its row locks until
+//! the pool flushes the rollback, so a body commits a transaction instead of dropping it when a later
+//! `SKIP LOCKED` query must see those rows.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -45,7 +47,8 @@ where
     drop(pg);
 }
 
-/// `both!(name)` defines `sqlite_name` and `postgres_name`, each running `async fn name(store, url)`.
+/// `both! { name => sqlite_name, postgres_name; }` defines both tests, each running `async fn name(store, url)`.
+/// (No `paste` crate here, so the test names are spelled out.)
 macro_rules! both {
     ($($body:ident => $sqlite:ident, $postgres:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +63,7 @@ macro_rules! both {
     )*};
 }
 
-/// `postgres_only!(name => postgres_name)`.
+/// `postgres_only! { name => postgres_name; }`.
 macro_rules! postgres_only {
     ($($body:ident => $postgres:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,11 +145,11 @@ fn update<'a>(status: &'a str, key: Option<&'a str>, state: &'a str, wake_at: Op
     RunUpdate { status, key, state, wake_at, now: 500 }
 }
 
-fn call(run_id: &str, key: &str, args: &str) -> NewCall {
+fn call(run_id: &str, step: &str, attempt: i64, key: &str, args: &str) -> NewCall {
     NewCall {
         run_id: run_id.into(),
-        step: "charge".into(),
-        attempt: 1,
+        step: step.into(),
+        attempt,
         idempotency_key: key.into(),
         action: "http.post".into(),
         args: args.into(),
@@ -197,7 +200,8 @@ async fn insert_runs(store: &Arc<dyn Store>, rows: &[RunRow]) {
 async fn insert_calls(store: &Arc<dyn Store>, run_id: &str, count: usize) -> Vec<i64> {
     let mut tx = store.begin().await.unwrap();
     for n in 0..count {
-        assert!(tx.insert_call(&call(run_id, &format!("{run_id}-k{n}"), "{}")).await.unwrap());
+        let step = format!("step-{n}");
+        assert!(tx.insert_call(&call(run_id, &step, 1, &format!("{run_id}-k{n}"), "{}")).await.unwrap());
     }
     tx.commit().await.unwrap();
     let ids: Vec<i64> = store.calls_for_run(run_id).await.unwrap().iter().map(|c| c.id).collect();
@@ -565,31 +569,47 @@ async fn early_events_taken_once_in_order(store: Arc<dyn Store>, _url: String) {
 
 async fn insert_call_keeps_first(store: Arc<dyn Store>, _url: String) {
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.insert_call(&call("r1", "idem-1", "{\"first\":true}")).await.unwrap());
-    let mut again = call("r1", "idem-1", "{\"second\":true}");
-    again.attempt = 2;
-    assert!(!tx.insert_call(&again).await.unwrap(), "same idempotency key");
-    assert!(tx.insert_call(&call("r1", "idem-2", "{}")).await.unwrap());
+    assert!(tx.insert_call(&call("r1", "charge", 1, "idem-1", "{\"first\":true}")).await.unwrap());
+    let again = call("r1", "charge", 1, "idem-other", "{\"second\":true}");
+    assert!(!tx.insert_call(&again).await.unwrap(), "same (run, step, attempt)");
+    let retry = call("r1", "charge", 2, "idem-1", "{\"retry\":true}");
+    assert!(tx.insert_call(&retry).await.unwrap(), "a retry is a new attempt and may repeat the key");
+    assert!(tx.insert_call(&call("r1", "refund", 1, "idem-2", "{}")).await.unwrap());
     tx.commit().await.unwrap();
 
     let mut tx = store.begin().await.unwrap();
-    assert!(!tx.insert_call(&call("r2", "idem-1", "{\"third\":true}")).await.unwrap(), "also across runs");
-    let stored = tx.call_by_key("idem-1").await.unwrap().unwrap();
-    assert_eq!(tx.call_by_key("idem-9").await.unwrap(), None);
+    assert!(
+        !tx.insert_call(&call("r1", "charge", 1, "idem-1", "{\"third\":true}")).await.unwrap(),
+        "later too"
+    );
+    assert!(tx.insert_call(&call("r2", "charge", 1, "idem-1", "{}")).await.unwrap(), "another run's attempt");
+    let stored = tx.call_for_attempt("r1", "charge", 1).await.unwrap().unwrap();
+    let retried = tx.call_for_attempt("r1", "charge", 2).await.unwrap().unwrap();
+    assert_eq!(tx.call_for_attempt("r1", "charge", 3).await.unwrap(), None);
+    assert_eq!(tx.call_for_attempt("r9", "charge", 1).await.unwrap(), None);
     tx.commit().await.unwrap();
 
     assert_eq!(
-        (stored.run_id.as_str(), stored.args.as_str(), stored.attempt, stored.step.as_str()),
-        ("r1", "{\"first\":true}", 1, "charge")
+        (
+            stored.run_id.as_str(),
+            stored.args.as_str(),
+            stored.idempotency_key.as_str(),
+            stored.action.as_str()
+        ),
+        ("r1", "{\"first\":true}", "idem-1", "http.post"),
+        "the first insert is kept"
     );
     assert_eq!(
         (stored.status.as_str(), stored.fence, stored.tries, stored.outcome.as_deref()),
         ("pending", 0, 0, None)
     );
+    assert_eq!((retried.attempt, retried.args.as_str()), (2, "{\"retry\":true}"));
     let calls = store.calls_for_run("r1").await.unwrap();
-    assert_eq!(calls.iter().map(|c| c.idempotency_key.as_str()).collect::<Vec<_>>(), ["idem-1", "idem-2"]);
+    let attempts: Vec<_> =
+        calls.iter().map(|c| (c.step.as_str(), c.attempt, c.idempotency_key.as_str())).collect();
+    assert_eq!(attempts, [("charge", 1, "idem-1"), ("charge", 2, "idem-1"), ("refund", 1, "idem-2")]);
     assert_eq!(calls[0], stored);
-    assert!(store.calls_for_run("r2").await.unwrap().is_empty());
+    assert_eq!(store.calls_for_run("r2").await.unwrap().len(), 1);
 }
 
 async fn claim_calls_lease_and_fence(store: Arc<dyn Store>, _url: String) {
@@ -824,8 +844,8 @@ async fn counts_reflect_every_table(store: Arc<dyn Store>, _url: String) {
     tx.insert_run(&run("r1", "w", Some("a"), "running", None)).await.unwrap();
     tx.insert_run(&run("r2", "w", Some("b"), "running", None)).await.unwrap();
     tx.insert_run(&run("r3", "w", Some("c"), "failed", None)).await.unwrap();
-    tx.insert_call(&call("r1", "c1", "{}")).await.unwrap();
-    tx.insert_call(&call("r1", "c2", "{}")).await.unwrap();
+    assert!(tx.insert_call(&call("r1", "charge", 1, "c1", "{}")).await.unwrap());
+    assert!(tx.insert_call(&call("r1", "notify", 1, "c2", "{}")).await.unwrap());
     tx.insert_inbox(&inbox_item("i1", "r1", 10)).await.unwrap();
     tx.insert_inbox(&inbox_item("i2", "r2", 10)).await.unwrap();
     tx.decide_inbox("i2", "dismissed", Some("bob"), None, 6).await.unwrap();
