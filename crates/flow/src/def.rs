@@ -354,7 +354,10 @@ impl ErrorKind {
     /// other side asked to be tried again (rate limited, server error). Retrying these repeats the same request
     /// with the same idempotency key; any other failure is an answer, and the next attempt is a new request.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorKind::RateLimited | ErrorKind::ServerError | ErrorKind::Timeout | ErrorKind::Network)
+        matches!(
+            self,
+            ErrorKind::RateLimited | ErrorKind::ServerError | ErrorKind::Timeout | ErrorKind::Network
+        )
     }
 
     pub fn as_str(self) -> &'static str {

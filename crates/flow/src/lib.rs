@@ -29,8 +29,8 @@ pub use def::{
 pub use parse::{Diagnostic, parse_workflow};
 pub use run::{
     AttemptError, Audit, AuditKind, BadId, CallOutcome, Decision, DecisionKind, Effect, ErrorClass, Event,
-    EventKey, FlowError, Input, Request, RunId, RunState, RunStatus, StepState, Timer, Transition, Waiting, apply,
-    idempotency_key,
+    EventKey, FlowError, Input, Request, RunId, RunState, RunStatus, StepState, Timer, Transition, Waiting,
+    apply, idempotency_key,
 };
 pub use schedule::{attempt_at, delay_before};
 pub use template::{Scope, Template, TemplateError};

@@ -1,6 +1,6 @@
 //! The command-line interface: what each command and flag means, and which function carries it out.
 
-use crate::assess_cmd;
+use crate::{assess_cmd, engine_cmd};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -18,6 +18,86 @@ pub enum Command {
     /// Score how automated each ops task is and rank the gaps into a one-page punch list.
     #[command(subcommand)]
     Assess(AssessCommand),
+    /// Run the workflow engine: webhook intake, runs, timers, escalations, audit and ledger, on SQLite or PostgreSQL.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit (`serve` also does this at start).
+    Migrate(DbArgs),
+    /// Check workflow files.
+    #[command(subcommand)]
+    Workflows(WorkflowsCommand),
+    /// Read the append-only audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Where the database is.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// `sqlite:PATH` (created on first use) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "SEAM_DB", value_name = "URL", default_value = "sqlite:./seam.db")]
+    pub db: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The configuration file (sources, workflows, inbox routes, ledger). Without it, secrets from
+    /// SEAM_<SOURCE>_WEBHOOK_SECRET variables enable sources and ./playbooks (if present) holds the workflows.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "SEAM_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// `sqlite:PATH` (default `sqlite:./seam.db`, created on first run) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "SEAM_DB", value_name = "URL")]
+    pub db: Option<String>,
+    /// Log format: text for people, json for log collectors.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkflowsCommand {
+    /// Validate workflow files (a file or a folder of *.toml); every problem with file, line and field.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A workflow file, or a folder of them.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the audit log as CSV or JSON lines (one object per line).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Only entries at or after this date (`2026-01-31`) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Write to OUT instead of standard output.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,5 +186,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Assess(AssessCommand::New(args)) => assess_cmd::new(args),
         Command::Assess(AssessCommand::Wizard(args)) => assess_cmd::wizard(args),
         Command::Assess(AssessCommand::Report(args)) => assess_cmd::report(args),
+        Command::Serve(args) => engine_cmd::serve(args),
+        Command::Migrate(args) => engine_cmd::migrate(args),
+        Command::Workflows(WorkflowsCommand::Check(args)) => engine_cmd::check(args),
+        Command::Audit(AuditCommand::Export(args)) => engine_cmd::export(args),
     }
 }

@@ -5,6 +5,7 @@
 
 mod assess_cmd;
 mod cli;
+mod engine_cmd;
 mod output;
 mod wizard;
 

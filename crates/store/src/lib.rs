@@ -255,7 +255,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Stores a batch of verified events in one transaction (group commit). Duplicates are reported, not errors.
     async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>>;
-    async fn insert_dead_letter(&self, source: &str, received_at: i64, reason: &str, body: &str) -> Result<i64>;
+    async fn insert_dead_letter(
+        &self,
+        source: &str,
+        received_at: i64,
+        reason: &str,
+        body: &str,
+    ) -> Result<i64>;
     async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadLetter>>;
     async fn event(&self, source: &str, event_id: &str) -> Result<Option<StoredEvent>>;
     async fn count_events(&self) -> Result<i64>;
@@ -288,8 +294,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Keeps a workflow version's source. Storing the same (name, version) again with the same source is a no-op;
     /// with a different source it is refused (returns the stored source), so a version's meaning never changes
     /// under the runs pinned to it.
-    async fn save_workflow(&self, name: &str, version: i64, source: &str, origin: &str, now: i64)
-    -> Result<Option<String>>;
+    async fn save_workflow(
+        &self,
+        name: &str,
+        version: i64,
+        source: &str,
+        origin: &str,
+        now: i64,
+    ) -> Result<Option<String>>;
     /// Every stored workflow version: (name, version, source, origin).
     async fn workflows(&self) -> Result<Vec<(String, i64, String, String)>>;
 }

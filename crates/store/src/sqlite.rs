@@ -50,5 +50,3 @@ impl SqliteStore {
         Ok(())
     }
 }
-
-

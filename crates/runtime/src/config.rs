@@ -1,0 +1,330 @@
+//! `seam.toml`: what the server listens to, where it stores, which workflows it runs, and how it routes
+//! escalations. Secrets may come from the environment instead (`SEAM_<SOURCE>_WEBHOOK_SECRET`, comma-separated
+//! for rotation); `SEAM_STRIPE_WEBHOOK_SECRET` alone enables the Stripe source with no file at all.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use seam_connectors::verify::SourceKind;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; `--listen` wins.
+    pub listen: Option<String>,
+    /// Database URL; `--db` wins.
+    pub db: Option<String>,
+    /// Workflow files or folders of `*.toml` workflow files (relative to the config file).
+    #[serde(default)]
+    pub workflows: Vec<PathBuf>,
+    /// Webhook sources by name: `POST /webhooks/{name}`.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+    #[serde(default)]
+    pub intake: IntakeConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    pub ledger: Option<LedgerConfig>,
+    #[serde(default)]
+    pub inbox: InboxConfig,
+    #[serde(default)]
+    pub engine: EngineConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `stripe`, `shopify`, `zendesk` or `generic`; defaults to the source's name when that is a known vendor.
+    pub kind: Option<SourceKind>,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Accepted clock difference for timestamped signatures, both directions.
+    #[serde(default = "default_tolerance")]
+    pub tolerance_secs: i64,
+    /// For `generic` sources: the signature header (default `X-Seam-Signature`).
+    pub header: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Hosts the generic `http` action may call (`api.example.com`, `127.0.0.1:9000`, `*.example.com`).
+    #[serde(default)]
+    pub allow_hosts: Vec<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// A file sink: CSV or JSON lines (by `format`, or the extension: `.csv`, `.jsonl`).
+    pub path: Option<PathBuf>,
+    pub format: Option<String>,
+    /// An HTTP sink: entries are POSTed as JSON with an `Idempotency-Key`.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InboxConfig {
+    /// First match wins; an item no route matches goes to its workflow's team.
+    #[serde(default)]
+    pub routes: Vec<InboxRoute>,
+}
+
+/// Routes an escalation to an assignee by zone, team, amount, tag or SKU (every given condition must hold).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InboxRoute {
+    pub zone: Option<String>,
+    pub team: Option<String>,
+    /// Compared with the item's context `amount_minor` (or `amount`).
+    pub min_amount_minor: Option<i64>,
+    pub max_amount_minor: Option<i64>,
+    /// Matches when the context's `tags` (list or comma-separated text) or `tag` holds it.
+    pub tag: Option<String>,
+    /// Matches when the context's `sku`, or any of `skus`, equals it.
+    pub sku: Option<String>,
+    pub assignee: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// How long a claimed call belongs to its worker before another may redo it.
+    #[serde(default = "default_lease")]
+    pub lease_secs: i64,
+    /// How often idle loops look for due work (they are also woken directly).
+    #[serde(default = "default_poll")]
+    pub poll_ms: u64,
+    #[serde(default = "default_reconcile")]
+    pub reconcile_secs: u64,
+    /// Calls carried out at once.
+    #[serde(default = "default_concurrency")]
+    pub call_concurrency: usize,
+}
+
+fn default_tolerance() -> i64 {
+    300
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+fn default_timeout() -> u64 {
+    10
+}
+fn default_lease() -> i64 {
+    30
+}
+fn default_poll() -> u64 {
+    200
+}
+fn default_reconcile() -> u64 {
+    30
+}
+fn default_concurrency() -> usize {
+    16
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig { max_body_bytes: default_max_body() }
+    }
+}
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { allow_hosts: Vec::new(), timeout_secs: default_timeout() }
+    }
+}
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            lease_secs: default_lease(),
+            poll_ms: default_poll(),
+            reconcile_secs: default_reconcile(),
+            call_concurrency: default_concurrency(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Reads `path`, resolving relative workflow and ledger paths against its folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError::Read { path: shown.clone(), error })?;
+        let mut config = Config::parse(&text, &shown)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for workflow in &mut config.workflows {
+            if workflow.is_relative() {
+                *workflow = base.join(&*workflow);
+            }
+        }
+        if let Some(ledger) = &mut config.ledger {
+            if let Some(file) = &mut ledger.path {
+                if file.is_relative() {
+                    *file = base.join(&*file);
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses config text; `shown` names it in errors (toml's messages carry line and column).
+    pub fn parse(text: &str, shown: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|error| ConfigError::Invalid { path: shown.to_owned(), message: error.to_string() })?;
+        config.validate(shown)?;
+        Ok(config)
+    }
+
+    fn validate(&self, shown: &str) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: shown.to_owned(), message };
+        for (name, source) in &self.sources {
+            if source.kind.is_none() && vendor_kind(name).is_none() {
+                return Err(invalid(format!(
+                    "sources.{name}.kind: missing; use one of stripe, shopify, zendesk, generic"
+                )));
+            }
+            if source.tolerance_secs <= 0 {
+                return Err(invalid(format!(
+                    "sources.{name}.tolerance_secs: must be a positive number of seconds"
+                )));
+            }
+        }
+        if let Some(ledger) = &self.ledger {
+            if ledger.path.is_some() == ledger.url.is_some() {
+                return Err(invalid(
+                    "ledger: give exactly one of `path` (a file sink) or `url` (an HTTP sink)".into(),
+                ));
+            }
+            if let Some(format) = &ledger.format {
+                if !matches!(format.as_str(), "csv" | "jsonl" | "json") {
+                    return Err(invalid(format!("ledger.format: {format:?}; use csv or jsonl")));
+                }
+            }
+        }
+        if self.intake.max_body_bytes == 0 {
+            return Err(invalid("intake.max_body_bytes: must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// Applies `SEAM_<SOURCE>_WEBHOOK_SECRET` variables (comma-separated lists). A variable for stripe, shopify or
+    /// zendesk enables that source even if the file does not name it.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        for vendor in ["stripe", "shopify", "zendesk"] {
+            self.sources.entry(vendor.to_owned()).or_insert_with(|| SourceConfig {
+                kind: vendor_kind(vendor),
+                secrets: Vec::new(),
+                tolerance_secs: default_tolerance(),
+                header: None,
+            });
+        }
+        for (name, source) in &mut self.sources {
+            let variable = format!("SEAM_{}_WEBHOOK_SECRET", name.to_uppercase().replace('-', "_"));
+            if let Some(value) = get(&variable) {
+                let secrets: Vec<String> =
+                    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                if !secrets.is_empty() {
+                    source.secrets = secrets;
+                }
+            }
+        }
+        // A vendor source with no secret from anywhere is not enabled.
+        self.sources.retain(|_, source| !source.secrets.is_empty());
+    }
+}
+
+impl SourceConfig {
+    pub fn kind_for(&self, name: &str) -> SourceKind {
+        self.kind.or_else(|| vendor_kind(name)).unwrap_or(SourceKind::Generic)
+    }
+}
+
+fn vendor_kind(name: &str) -> Option<SourceKind> {
+    match name {
+        "stripe" => Some(SourceKind::Stripe),
+        "shopify" => Some(SourceKind::Shopify),
+        "zendesk" => Some(SourceKind::Zendesk),
+        _ => None,
+    }
+}
+
+impl InboxRoute {
+    /// Whether this route takes an item of `zone` and `team` with this context.
+    pub fn matches(&self, zone: &str, team: &str, context: &Value) -> bool {
+        let text = |value: &Value| match value {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        };
+        if self.zone.as_deref().is_some_and(|want| want != zone) {
+            return false;
+        }
+        if self.team.as_deref().is_some_and(|want| want != team) {
+            return false;
+        }
+        if self.min_amount_minor.is_some() || self.max_amount_minor.is_some() {
+            let amount = context
+                .get("amount_minor")
+                .or_else(|| context.get("amount"))
+                .and_then(|value| value.as_i64().or_else(|| value.as_str().and_then(|s| s.parse().ok())));
+            let Some(amount) = amount else { return false };
+            if self.min_amount_minor.is_some_and(|min| amount < min)
+                || self.max_amount_minor.is_some_and(|max| amount > max)
+            {
+                return false;
+            }
+        }
+        if let Some(tag) = &self.tag {
+            let mut tags: Vec<String> = Vec::new();
+            for field in ["tags", "tag"] {
+                match context.get(field) {
+                    Some(Value::Array(items)) => tags.extend(items.iter().filter_map(text)),
+                    Some(Value::String(list)) => tags.extend(list.split(',').map(|t| t.trim().to_owned())),
+                    _ => {}
+                }
+            }
+            if !tags.iter().any(|t| t == tag) {
+                return false;
+            }
+        }
+        if let Some(sku) = &self.sku {
+            let mut skus: Vec<String> = context.get("sku").and_then(text).into_iter().collect();
+            if let Some(Value::Array(items)) = context.get("skus") {
+                skus.extend(items.iter().filter_map(text));
+            }
+            if !skus.iter().any(|s| s == sku) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The assignee for an escalation: the first matching route's, else the team.
+pub fn route_escalation(routes: &[InboxRoute], zone: &str, team: &str, context: &Value) -> String {
+    routes
+        .iter()
+        .find(|route| route.matches(zone, team, context))
+        .map_or_else(|| team.to_owned(), |route| route.assignee.clone())
+}

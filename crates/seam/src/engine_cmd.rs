@@ -1,0 +1,243 @@
+//! Glue for the engine's commands: `serve`, `migrate`, `workflows check`, `audit export`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use seam_flow::{SystemClock, Timestamp};
+use seam_runtime::{Config, WorkflowsError, load_workflow_files};
+use serde_json::{Value, json};
+
+use crate::InputError;
+use crate::cli::{CheckArgs, DbArgs, ExportArgs, ExportFormat, LogFormat, ServeArgs};
+use crate::output;
+
+pub const DEFAULT_DB: &str = "sqlite:./seam.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8717";
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// Installs ring as rustls's crypto provider (reqwest is built without one, to avoid a second crypto library).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEAM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Opens the database, turning a bad URL into an input error.
+async fn open_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
+    match seam_store::open(url).await {
+        Ok(store) => Ok(store),
+        Err(seam_store::StoreError::BadUrl(message)) => Err(InputError(format!("--db: {message}")).into()),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("opening the database {url}"))),
+    }
+}
+
+/// Builds the effective configuration: the file (if any), then `SEAM_*` secrets from the environment.
+pub fn effective_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    let mut config = match path {
+        Some(path) => Config::load(path).map_err(|error| InputError(error.to_string()))?,
+        None => {
+            let mut config = Config::default();
+            if Path::new("playbooks").is_dir() {
+                config.workflows.push(PathBuf::from("playbooks"));
+            }
+            config
+        }
+    };
+    config.apply_env(|name| std::env::var(name).ok());
+    Ok(config)
+}
+
+/// The ledger file used when the config names no sink: `ledger.csv` beside a SQLite database, else in the
+/// working directory.
+pub fn default_ledger_path(db: &str) -> PathBuf {
+    let sqlite = db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:"));
+    match sqlite.map(Path::new).and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("ledger.csv"),
+        _ => PathBuf::from("ledger.csv"),
+    }
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(args.log_format);
+    install_tls_provider();
+    let config = effective_config(args.config.as_deref())?;
+    let db = args.db.or_else(|| config.db.clone()).unwrap_or_else(|| DEFAULT_DB.to_owned());
+    let listen = args.listen.or_else(|| config.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    runtime()?.block_on(async move {
+        let store = open_store(&db).await?;
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen} (--listen)"))?;
+        let options = seam_web::ServerOptions {
+            store,
+            clock: Arc::new(SystemClock),
+            listener,
+            default_ledger: Some(default_ledger_path(&db)),
+            connectors: Default::default(),
+        };
+        let server = seam_web::start(&config, options).await.map_err(|error| {
+            match error.downcast::<WorkflowsError>() {
+                Ok(error) => anyhow::Error::new(InputError(error.to_string())),
+                Err(error) => error,
+            }
+        })?;
+        let sources: Vec<&String> = config.sources.keys().collect();
+        println!(
+            "seam: serving on {} (db {db}, sources {sources:?}, workflows {:?}, ledger {})",
+            server.url(),
+            server.engine.workflows().names(),
+            server.ledger_path.as_ref().map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
+        );
+        let _ = std::io::stdout().flush();
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        server.stop().await;
+        println!("seam: stopped");
+        Ok(())
+    })
+}
+
+/// Ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+pub fn migrate(args: DbArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async move {
+        let store = open_store(&args.db).await?;
+        store.migrate().await?;
+        println!("seam: {} ({}) is at the latest schema", args.db, store.backend());
+        Ok(())
+    })
+}
+
+pub fn check(args: CheckArgs) -> anyhow::Result<()> {
+    for path in &args.paths {
+        if !path.exists() {
+            return Err(InputError(format!("{}: no such file or folder", path.display())).into());
+        }
+    }
+    match load_workflow_files(&args.paths) {
+        Ok(files) if files.is_empty() => {
+            Err(InputError("no workflow files (*.toml) found in the given paths".to_owned()).into())
+        }
+        Ok(files) => {
+            for file in files {
+                println!(
+                    "ok: {}: {} version {} ({} steps, starts on {})",
+                    file.origin,
+                    file.workflow.name,
+                    file.workflow.version,
+                    file.workflow.steps.len(),
+                    file.workflow.trigger.event,
+                );
+            }
+            Ok(())
+        }
+        Err(
+            error @ (WorkflowsError::Invalid(_)
+            | WorkflowsError::Duplicate { .. }
+            | WorkflowsError::Read { .. }),
+        ) => Err(InputError(error.to_string()).into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `--since`: a date (midnight UTC) or an RFC 3339 time.
+fn parse_since(text: &str) -> Result<i64, InputError> {
+    let as_time = if text.len() == 10 { format!("{text}T00:00:00Z") } else { text.to_owned() };
+    Timestamp::parse_rfc3339(&as_time).map(Timestamp::unix_seconds).map_err(|_| {
+        InputError(format!("--since: {text:?} is not a date; use 2026-01-31 or 2026-01-31T09:00:00Z"))
+    })
+}
+
+pub fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    if let Some(path) = args.db.db.strip_prefix("sqlite://").or_else(|| args.db.db.strip_prefix("sqlite:")) {
+        if !Path::new(path).exists() {
+            return Err(InputError(format!(
+                "--db: no database at {path}; run `seam serve` or `seam migrate` first"
+            ))
+            .into());
+        }
+    }
+    let text = runtime()?.block_on(async move {
+        let store = open_store(&args.db.db).await?;
+        let mut csv_out = csv::Writer::from_writer(Vec::new());
+        let mut json_out = String::new();
+        if args.format == ExportFormat::Csv {
+            csv_out.write_record([
+                "seq", "at", "kind", "run_id", "event_id", "workflow", "step", "attempt", "actor", "detail", "data",
+            ])?;
+        }
+        let mut after = 0;
+        loop {
+            let page = store.audit(since, after, 5000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for entry in &page {
+                let at = Timestamp::from_unix_seconds(entry.at).to_string();
+                match args.format {
+                    ExportFormat::Csv => csv_out.write_record([
+                        entry.seq.to_string(),
+                        at,
+                        entry.kind.clone(),
+                        entry.run_id.clone().unwrap_or_default(),
+                        entry.event_id.clone().unwrap_or_default(),
+                        entry.workflow.clone().unwrap_or_default(),
+                        entry.step.clone().unwrap_or_default(),
+                        entry.attempt.map(|a| a.to_string()).unwrap_or_default(),
+                        entry.actor.clone().unwrap_or_default(),
+                        entry.detail.clone(),
+                        entry.data.clone().unwrap_or_default(),
+                    ])?,
+                    ExportFormat::Json => {
+                        let data = entry.data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok());
+                        let line = json!({
+                            "seq": entry.seq, "at": at, "kind": entry.kind, "run_id": entry.run_id,
+                            "event_id": entry.event_id, "workflow": entry.workflow, "step": entry.step,
+                            "attempt": entry.attempt, "actor": entry.actor, "detail": entry.detail, "data": data,
+                        });
+                        json_out.push_str(&line.to_string());
+                        json_out.push('\n');
+                    }
+                }
+            }
+        }
+        anyhow::Ok(match args.format {
+            ExportFormat::Csv => String::from_utf8(csv_out.into_inner()?)?,
+            ExportFormat::Json => json_out,
+        })
+    })?;
+    output::write_or_print(args.output.as_deref(), &text)
+}

@@ -1,0 +1,442 @@
+//! The HTTP handlers. Every response body is JSON (`/metrics` is Prometheus text); every error is
+//! `{"error": "..."}` with a status that says what kind of problem it is.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use seam_connectors::verify::{Verifier, VerifyError, parse_event};
+use seam_flow::{Clock, DecisionKind, SystemClock, Timestamp};
+use seam_runtime::{DecideError, Engine, Intake, IntakeOutcome, Metrics};
+use seam_store::{InboxItem, NewEvent, RunFilter, RunRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub intake: Intake,
+    pub sources: Arc<BTreeMap<String, Verifier>>,
+    pub max_body_bytes: usize,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/webhooks/{source}", post(webhook))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/inbox", get(inbox_list))
+        .route("/api/inbox/{id}", get(inbox_read))
+        .route("/api/inbox/{id}/{action}", post(inbox_decide))
+        .route("/api/runs", get(runs_list))
+        .route("/api/runs/{id}", get(run_read))
+        .route("/api/runs/{id}/cancel", post(run_cancel))
+        .route("/api/dead-letters", get(dead_letters))
+        .route("/api/ledger", get(ledger))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn store_error(problem: impl std::fmt::Display) -> Response {
+    tracing::error!(%problem, "store error in API");
+    error(StatusCode::SERVICE_UNAVAILABLE, format!("the database is not available: {problem}"))
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such endpoint; see docs/engine.md for the API")
+}
+
+// ----- intake --------------------------------------------------------------------------------------------------
+
+/// `POST /webhooks/{source}`: verify the raw body, then store it, then answer. See docs/engine.md for statuses.
+async fn webhook(
+    State(state): State<AppState>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let count = |outcome: &str| {
+        state.metrics.inc(
+            "seam_webhooks_total",
+            format!("source=\"{}\",outcome=\"{outcome}\"", seam_runtime_label(&source)),
+        )
+    };
+    let Some(verifier) = state.sources.get(&source) else {
+        count("unknown_source");
+        let known: Vec<&String> = state.sources.keys().collect();
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no webhook source {source:?} is configured; configured sources: {known:?}"),
+        );
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body is larger than the {} byte limit (intake.max_body_bytes)", state.max_body_bytes),
+        )
+    };
+    if declared.is_some_and(|length| length > state.max_body_bytes) {
+        count("too_large");
+        return too_large();
+    }
+    let body: Bytes = match axum::body::to_bytes(body, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(_) => {
+            count("too_large");
+            return too_large();
+        }
+    };
+    let now = SystemClock.now().unix_seconds();
+    if let Err(problem) = verifier.verify(&headers, &body, now) {
+        let outcome = match &problem {
+            VerifyError::Stale { .. } => "stale_timestamp",
+            VerifyError::MissingHeader(_) => "missing_signature",
+            _ => "bad_signature",
+        };
+        count(outcome);
+        return error(StatusCode::BAD_REQUEST, format!("signature rejected: {problem}; nothing was stored"));
+    }
+    let parsed = match parse_event(verifier.kind, &headers, &body) {
+        Ok(parsed) => parsed,
+        Err(problem) => {
+            count("unparseable");
+            let reason = problem.to_string();
+            let text = String::from_utf8_lossy(&body);
+            return match state.engine.store().insert_dead_letter(&source, now, &reason, &text).await {
+                Ok(id) => (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({
+                        "error": format!("signed but unparseable: {reason}; kept as dead letter {id}"),
+                        "dead_letter_id": id,
+                    })),
+                )
+                    .into_response(),
+                Err(e) => store_error(e),
+            };
+        }
+    };
+    let matched = state.engine.workflows().listens_to(&source, &parsed.event_type);
+    let event = NewEvent {
+        source: source.clone(),
+        event_id: parsed.id.clone(),
+        event_type: parsed.event_type.clone(),
+        payload: String::from_utf8_lossy(&body).into_owned(),
+        received_at: now,
+        status: if matched { "pending" } else { "unmatched" }.to_owned(),
+    };
+    match state.intake.submit(event).await {
+        Ok(IntakeOutcome::Stored(seq)) => {
+            count(if matched { "accepted" } else { "unmatched" });
+            let status = if matched { "accepted" } else { "unmatched" };
+            axum::Json(
+                json!({ "status": status, "event_id": parsed.id, "type": parsed.event_type, "seq": seq }),
+            )
+            .into_response()
+        }
+        Ok(IntakeOutcome::Duplicate) => {
+            count("duplicate");
+            axum::Json(json!({ "status": "duplicate", "event_id": parsed.id, "type": parsed.event_type }))
+                .into_response()
+        }
+        Err(problem) => {
+            count("store_error");
+            error(StatusCode::SERVICE_UNAVAILABLE, format!("event not stored, retry later: {problem}"))
+        }
+    }
+}
+
+fn seam_runtime_label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+// ----- health and metrics --------------------------------------------------------------------------------------
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    let store = state.engine.store();
+    match store.ping().await {
+        Ok(()) => axum::Json(json!({
+            "status": "ok",
+            "db": store.backend(),
+            "workflows": state.engine.workflows().names(),
+            "sources": state.sources.keys().collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(problem) => error(StatusCode::SERVICE_UNAVAILABLE, format!("database check failed: {problem}")),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = state.metrics.render();
+    if let Ok(counts) = state.engine.store().counts().await {
+        use std::fmt::Write;
+        let _ = writeln!(text, "# HELP seam_runs Runs stored, by status.\n# TYPE seam_runs gauge");
+        for (status, n) in &counts.runs_by_status {
+            let _ = writeln!(text, "seam_runs{{status=\"{status}\"}} {n}");
+        }
+        let _ =
+            writeln!(text, "# HELP seam_events Events stored, by routing status.\n# TYPE seam_events gauge");
+        for (status, n) in &counts.events_by_status {
+            let _ = writeln!(text, "seam_events{{status=\"{status}\"}} {n}");
+        }
+        for (name, help, value) in [
+            ("seam_inbox_open", "Open inbox items.", counts.inbox_open),
+            ("seam_calls_pending", "Calls waiting to be made.", counts.calls_pending),
+            ("seam_dead_letters", "Signed but unparseable deliveries kept.", counts.dead_letters),
+            ("seam_ledger_unshipped", "Ledger entries not yet in the sink.", counts.ledger_unshipped),
+            ("seam_audit_entries", "Audit log entries.", counts.audit_entries),
+        ] {
+            let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+// ----- inbox ---------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    workflow: Option<String>,
+    key: Option<String>,
+    limit: Option<i64>,
+    after: Option<i64>,
+}
+
+fn time(seconds: i64) -> String {
+    Timestamp::from_unix_seconds(seconds).to_string()
+}
+
+fn item_json(item: &InboxItem) -> Value {
+    json!({
+        "id": item.id,
+        "run_id": item.run_id,
+        "workflow": item.workflow,
+        "step": item.step,
+        "team": item.team,
+        "assignee": item.assignee,
+        "zone": item.zone,
+        "title": item.title,
+        "context": serde_json::from_str::<Value>(&item.context).unwrap_or(Value::Null),
+        "due_at": time(item.due_at),
+        "status": item.status,
+        "decided_by": item.decided_by,
+        "decided_at": item.decided_at.map(time),
+        "note": item.note,
+        "created_at": time(item.created_at),
+    })
+}
+
+async fn inbox_list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+    let status = match query.status.as_deref() {
+        None => Some("open"),
+        Some("all") => None,
+        Some(status) => Some(status),
+    };
+    match state.engine.store().inbox(status, query.limit.unwrap_or(100).clamp(1, 1000)).await {
+        Ok(items) => {
+            axum::Json(json!({ "items": items.iter().map(item_json).collect::<Vec<_>>() })).into_response()
+        }
+        Err(problem) => store_error(problem),
+    }
+}
+
+async fn inbox_read(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.engine.store().inbox_item(&id).await {
+        Ok(Some(item)) => axum::Json(item_json(&item)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
+        Err(problem) => store_error(problem),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DecisionBody {
+    by: Option<String>,
+    note: Option<String>,
+    reason: Option<String>,
+}
+
+/// Reads `{"by": "...", "note": "..."}`; `by` may also come as the `X-Seam-User` header.
+fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionBody), Response> {
+    let parsed: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        DecisionBody::default()
+    } else {
+        serde_json::from_slice(body).map_err(|problem| {
+            error(StatusCode::BAD_REQUEST, format!("body is not the expected JSON: {problem}"))
+        })?
+    };
+    let by = parsed
+        .by
+        .clone()
+        .or_else(|| headers.get("x-seam-user").and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .map(|by| by.trim().to_owned())
+        .filter(|by| !by.is_empty());
+    let Some(by) = by else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "say who decides: a JSON body {\"by\": \"name\"} or an X-Seam-User header; decisions are audited",
+        ));
+    };
+    Ok((by, parsed))
+}
+
+async fn inbox_decide(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let decision = match action.as_str() {
+        "resolve" => DecisionKind::Resolve,
+        "retry" => DecisionKind::Retry,
+        "dismiss" => DecisionKind::Dismiss,
+        other => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("no inbox action {other:?}; use resolve, retry or dismiss"),
+            );
+        }
+    };
+    let (by, body) = match decision_body(&headers, &body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    match state.engine.decide_item(&id, decision, &by, body.note.as_deref()).await {
+        Ok(item) => axum::Json(item_json(&item)).into_response(),
+        Err(DecideError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
+        Err(problem @ DecideError::AlreadyDecided { .. }) => error(StatusCode::CONFLICT, problem.to_string()),
+        Err(DecideError::Engine(problem)) => store_error(problem),
+    }
+}
+
+// ----- runs ----------------------------------------------------------------------------------------------------
+
+fn run_json(row: &RunRow, with_state: bool) -> Value {
+    let state: Value = serde_json::from_str(&row.state).unwrap_or(Value::Null);
+    let mut out = json!({
+        "id": row.id,
+        "workflow": row.workflow,
+        "version": row.version,
+        "key": row.key,
+        "status": row.status,
+        "outcome": state.get("outcome").cloned().unwrap_or(Value::Null),
+        "waiting": state.get("waiting").cloned().unwrap_or(Value::Null),
+        "wake_at": row.wake_at.map(time),
+        "created_at": time(row.created_at),
+        "updated_at": time(row.updated_at),
+    });
+    if with_state {
+        out["state"] = state;
+    }
+    out
+}
+
+async fn runs_list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+    let filter = RunFilter {
+        status: query.status,
+        workflow: query.workflow,
+        key: query.key,
+        limit: query.limit.unwrap_or(100).clamp(1, 10_000),
+    };
+    match state.engine.store().runs(&filter).await {
+        Ok(runs) => {
+            axum::Json(json!({ "runs": runs.iter().map(|r| run_json(r, false)).collect::<Vec<_>>() }))
+                .into_response()
+        }
+        Err(problem) => store_error(problem),
+    }
+}
+
+async fn run_read(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let store = state.engine.store();
+    let run = match store.run(&id).await {
+        Ok(Some(run)) => run,
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no run {id}")),
+        Err(problem) => return store_error(problem),
+    };
+    let (audit, calls) = match (store.audit_for_run(&id).await, store.calls_for_run(&id).await) {
+        (Ok(audit), Ok(calls)) => (audit, calls),
+        (Err(problem), _) | (_, Err(problem)) => return store_error(problem),
+    };
+    let mut out = run_json(&run, true);
+    out["audit"] = json!(
+        audit
+            .iter()
+            .map(|entry| json!({
+                "at": time(entry.at), "kind": entry.kind, "step": entry.step, "attempt": entry.attempt,
+                "actor": entry.actor, "detail": entry.detail, "event_id": entry.event_id,
+            }))
+            .collect::<Vec<_>>()
+    );
+    out["calls"] = json!(
+        calls
+            .iter()
+            .map(|call| json!({
+                "step": call.step, "attempt": call.attempt, "idempotency_key": call.idempotency_key,
+                "action": call.action, "status": call.status, "tries": call.tries,
+                "args": serde_json::from_str::<Value>(&call.args).unwrap_or(Value::Null),
+                "outcome": call.outcome.as_deref().and_then(|o| serde_json::from_str::<Value>(o).ok()),
+            }))
+            .collect::<Vec<_>>()
+    );
+    axum::Json(out).into_response()
+}
+
+async fn run_cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (by, body) = match decision_body(&headers, &body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let reason = body.reason.or(body.note).unwrap_or_else(|| "cancelled through the API".to_owned());
+    match state.engine.cancel_run(&id, &reason, &by).await {
+        Ok(Some(run)) => axum::Json(run_json(&run, false)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no run {id}")),
+        Err(problem) => store_error(problem),
+    }
+}
+
+async fn dead_letters(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+    match state.engine.store().dead_letters(query.limit.unwrap_or(100).clamp(1, 1000)).await {
+        Ok(found) => axum::Json(json!({ "dead_letters": found.iter().map(|d| json!({
+            "id": d.id, "source": d.source, "received_at": time(d.received_at), "reason": d.reason, "body": d.body,
+        })).collect::<Vec<_>>() }))
+        .into_response(),
+        Err(problem) => store_error(problem),
+    }
+}
+
+async fn ledger(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+    match state
+        .engine
+        .store()
+        .ledger(query.after.unwrap_or(0), query.limit.unwrap_or(1000).clamp(1, 10_000))
+        .await
+    {
+        Ok(rows) => axum::Json(json!({ "entries": rows.iter().map(|row| json!({
+            "seq": row.seq, "at": time(row.at), "ledger": row.ledger, "workflow": row.workflow,
+            "run_id": row.run_id, "idempotency_key": row.idempotency_key, "shipped": row.shipped,
+            "fields": serde_json::from_str::<Value>(&row.fields).unwrap_or(Value::Null),
+        })).collect::<Vec<_>>() }))
+        .into_response(),
+        Err(problem) => store_error(problem),
+    }
+}

@@ -1,0 +1,175 @@
+//! Assembling and running a server: what `seam serve` does, and what the integration tests start (with a manual
+//! clock) on port 0.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use seam_connectors::Connector;
+use seam_connectors::http::HttpConnector;
+use seam_connectors::ledger::{FileSink, HttpSink, LedgerFormat, LedgerSink};
+use seam_connectors::verify::Verifier;
+use seam_flow::Clock;
+use seam_runtime::{Config, Engine, Intake, Metrics, Settings, Workflows, load_workflow_files};
+use seam_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::{AppState, router};
+
+/// What a server is started with besides its config.
+pub struct ServerOptions {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub listener: TcpListener,
+    /// Where the ledger file goes when the config names no sink (`None`: no default file sink).
+    pub default_ledger: Option<PathBuf>,
+    /// Connectors beyond the generic `http` one, by action prefix (`stripe`, ...).
+    pub connectors: BTreeMap<String, Arc<dyn Connector>>,
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions").field("store", &self.store.backend()).finish_non_exhaustive()
+    }
+}
+
+/// A server that is up: its address and engine, and how to stop it.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub engine: Arc<Engine>,
+    pub ledger_path: Option<PathBuf>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Loads the workflows, builds connectors, ledger sink and engine, starts the engine's loops and the intake
+/// writer, and serves the API on `options.listener`.
+pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<RunningServer> {
+    let ServerOptions { store, clock, listener, default_ledger, connectors: extra } = options;
+    let files = load_workflow_files(&config.workflows)?;
+    let workflows = Arc::new(Workflows::register(store.as_ref(), files, clock.now().unix_seconds()).await?);
+
+    let mut connectors: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
+    let http =
+        HttpConnector::new(config.http.allow_hosts.clone(), Duration::from_secs(config.http.timeout_secs));
+    connectors.insert("http".to_owned(), Arc::new(http));
+    connectors.extend(extra);
+
+    let (ledger, ledger_path) = match &config.ledger {
+        Some(ledger) => match (&ledger.path, &ledger.url) {
+            (Some(path), _) => (Some(file_sink(path, ledger.format.as_deref()).await?), Some(path.clone())),
+            (None, Some(url)) => (Some(LedgerSink::Http(HttpSink::new(url.clone(), Vec::new()))), None),
+            (None, None) => (None, None),
+        },
+        None => match &default_ledger {
+            Some(path) => (Some(file_sink(path, None).await?), Some(path.clone())),
+            None => (None, None),
+        },
+    };
+
+    let settings = Settings {
+        lease_secs: config.engine.lease_secs,
+        poll: Duration::from_millis(config.engine.poll_ms.max(1)),
+        reconcile_every: Duration::from_secs(config.engine.reconcile_secs.max(1)),
+        call_concurrency: config.engine.call_concurrency.max(1),
+        ..Settings::default()
+    };
+    let metrics = Arc::new(Metrics::default());
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        workflows.clone(),
+        clock,
+        connectors,
+        config.inbox.routes.clone(),
+        ledger,
+        settings,
+        metrics.clone(),
+    ));
+    for def in workflows.current() {
+        for step in &def.steps {
+            if let seam_flow::Action::Call(call) = &step.action {
+                if !engine.serves(&call.action.0) {
+                    anyhow::bail!(
+                        "workflow {} step {}: no connector serves action {:?} (connectors: {})",
+                        def.name,
+                        step.id,
+                        call.action.0,
+                        engine.connector_names().join(", ")
+                    );
+                }
+            }
+        }
+    }
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (intake, intake_task) = Intake::start(store.clone(), engine.events_stored.clone());
+    let mut tasks = engine.spawn(shutdown_rx.clone());
+    tasks.push(intake_task);
+
+    let sources: BTreeMap<String, Verifier> = config
+        .sources
+        .iter()
+        .map(|(name, source)| {
+            let mut verifier = Verifier::new(source.kind_for(name), source.secrets.clone())
+                .with_tolerance(source.tolerance_secs);
+            if let Some(header) = &source.header {
+                verifier = verifier.with_generic_header(header.clone());
+            }
+            (name.clone(), verifier)
+        })
+        .collect();
+    let state = AppState {
+        engine: engine.clone(),
+        intake,
+        sources: Arc::new(sources),
+        max_body_bytes: config.intake.max_body_bytes,
+        metrics,
+    };
+    let addr = listener.local_addr().context("reading the listener's address")?;
+    let app = router(state);
+    let mut stop = shutdown_rx;
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, db = store.backend(), workflows = ?workflows.names(), "seam is serving");
+    Ok(RunningServer { addr, engine, ledger_path, shutdown, tasks, http })
+}
+
+async fn file_sink(path: &std::path::Path, format: Option<&str>) -> anyhow::Result<LedgerSink> {
+    let format = match format {
+        Some("csv") => LedgerFormat::Csv,
+        Some(_) => LedgerFormat::JsonLines,
+        None if path.extension().is_some_and(|ext| ext == "csv") => LedgerFormat::Csv,
+        None => LedgerFormat::JsonLines,
+    };
+    let sink = FileSink::open(path, format)
+        .await
+        .with_context(|| format!("opening the ledger file {}", path.display()))?;
+    Ok(LedgerSink::File(sink))
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, stops the engine's loops.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.http.await;
+        for task in self.tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}

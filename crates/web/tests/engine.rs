@@ -1,0 +1,354 @@
+//! The engine through its real server: port 0, a fresh SQLite file and a fresh PostgreSQL database, a manual
+//! clock, and a mock HTTP service. Each test runs on both databases (`sqlite::…`, `postgres::…`).
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Backend, World};
+
+const THREE_STEP: &str = r#"
+name = "three-step"
+zone = "order_to_cash"
+version = 1
+
+[trigger]
+source = "test"
+event = "order.created"
+key = "{{ event.data.id }}"
+
+[cancel_on]
+events = ["test:order.cancelled"]
+key = "{{ event.data.id }}"
+
+[[steps]]
+id = "notify"
+call = "http"
+with = { method = "POST", url = "MOCK/notify", json = { order = "{{ trigger.data.id }}" } }
+
+[[steps]]
+id = "cool_off"
+wait = "3d"
+
+[[steps]]
+id = "follow_up"
+call = "http"
+with = { method = "POST", url = "MOCK/follow-up", json = { order = "{{ trigger.data.id }}", after = "{{ steps.notify.result.status }}" } }
+outcome = "followed_up"
+
+[[steps]]
+id = "record"
+[steps.record]
+ledger = "orders"
+order = "{{ trigger.data.id }}"
+outcome = "{{ run.outcome }}"
+"#;
+
+const FLAKY: &str = r#"
+name = "flaky"
+zone = "order_to_cash"
+version = 1
+
+[trigger]
+source = "test"
+event = "charge.failed"
+key = "{{ event.data.id }}"
+
+[[steps]]
+id = "charge"
+call = "http"
+with = { method = "POST", url = "MOCK/charge", json = { charge = "{{ trigger.data.id }}" } }
+schedule = { attempts = 3, after = ["0s", "1h", "2h"] }
+retry_on = ["server_error"]
+on_exhausted = "escalate"
+on_fatal = "escalate"
+next = "record"
+outcome = "charged"
+
+[[steps]]
+id = "escalate"
+next = "record"
+[steps.escalate]
+team = "finance"
+due = "2d"
+title = "Charge {{ trigger.data.id }} failed {{ steps.charge.attempts }} times"
+on_dismiss = "record"
+[steps.escalate.context]
+charge = "{{ trigger.data.id }}"
+amount_minor = "{{ trigger.data.amount }}"
+
+[[steps]]
+id = "record"
+[steps.record]
+ledger = "finance"
+charge = "{{ trigger.data.id }}"
+outcome = "{{ run.outcome }}"
+"#;
+
+fn event(id: &str, kind: &str, object: &str) -> Value {
+    json!({ "id": id, "type": kind, "data": { "id": object, "amount": 4900 } })
+}
+
+async fn three_day_wait_fires_on_time(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    let (status, body) = world.send(&event("evt_1", "order.created", "ord_1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "accepted");
+    world.settle().await;
+    assert_eq!(world.mock.seen("notify").len(), 1);
+    let run = world.only_run().await;
+    assert_eq!(run["status"], "running");
+    assert_eq!(run["waiting"]["for"], "timer");
+    let started = world.now();
+    let wake = seam_flow::Timestamp::parse_rfc3339(run["wake_at"].as_str().unwrap()).unwrap();
+    assert_eq!(wake.unix_seconds(), started + 3 * 86_400, "the wake-up is exactly three days out");
+
+    world.advance(3 * 86_400 - 1);
+    world.settle().await;
+    assert!(world.mock.seen("follow-up").is_empty(), "one second early, nothing fires");
+
+    world.advance(1);
+    world.settle().await;
+    let follow = world.mock.seen("follow-up");
+    assert_eq!(follow.len(), 1);
+    assert_eq!(follow[0].body, json!({ "order": "ord_1", "after": 200 }));
+    let run = world.only_run().await;
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["outcome"], "followed_up");
+    assert_eq!(run["wake_at"], Value::Null);
+    let ledger = world.ledger_lines();
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(ledger[0]["order"], "ord_1");
+    assert_eq!(ledger[0]["outcome"], "followed_up");
+    world.stop().await;
+}
+
+async fn failing_call_is_retried_then_escalated_and_decisions_move_the_run(backend: Backend) {
+    let Some(world) = World::start(backend, &[FLAKY], "").await else { return };
+    world.mock.script("charge", &[500, 502, 503, 500, 500, 500]);
+    world
+        .send(&json!({ "id": "evt_c1", "type": "charge.failed", "data": { "id": "ch_1", "amount": 4900 } }))
+        .await;
+    world.settle().await;
+    assert_eq!(world.mock.seen("charge").len(), 1);
+    world.advance(3599);
+    world.settle().await;
+    assert_eq!(world.mock.seen("charge").len(), 1, "the second attempt waits a full hour");
+    world.advance(1);
+    world.settle().await;
+    assert_eq!(world.mock.seen("charge").len(), 2);
+    world.advance(2 * 3600);
+    world.settle().await;
+    let seen = world.mock.seen("charge");
+    assert_eq!(seen.len(), 3, "three attempts, per the policy");
+    let keys: Vec<&str> = seen.iter().map(|s| s.key.as_deref().unwrap()).collect();
+    let run = world.only_run().await;
+    let run_id = run["id"].as_str().unwrap();
+    // A 5xx says nothing about whether the charge happened: every retry is the same request, same key.
+    assert_eq!(keys, vec![format!("seam-{run_id}-charge-1"); 3]);
+    assert!(seen.iter().all(|s| s.body == json!({ "charge": "ch_1" })));
+    // Escalated: one open item, routed by the finance rule (4900 minor is under the CFO threshold).
+    let items = world.inbox("open").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["assignee"], "finance-oncall@example.com");
+    assert_eq!(items[0]["context"]["charge"], "ch_1");
+    assert_eq!(items[0]["title"], "Charge ch_1 failed 3 times");
+    assert_eq!(run["status"], "running");
+    assert_eq!(run["waiting"]["for"], "decision");
+    let item = items[0]["id"].as_str().unwrap().to_owned();
+
+    // A decision needs a name.
+    let (status, body) = world.post_json(&format!("/api/inbox/{item}/resolve"), json!({})).await;
+    assert_eq!(status, 400, "{body}");
+
+    // retry: one more attempt now, with a new key; it fails again and comes back to the inbox.
+    let (status, body) = world.post_json(&format!("/api/inbox/{item}/retry"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "retried");
+    assert_eq!(body["decided_by"], "ana");
+    world.settle().await;
+    let seen = world.mock.seen("charge");
+    assert_eq!(seen.len(), 4);
+    assert!(!keys.contains(&seen[3].key.as_deref().unwrap()), "a retry decision is a new attempt");
+    let items = world.inbox("open").await;
+    assert_eq!(items.len(), 1);
+    let second = items[0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, item);
+
+    // Deciding twice is refused.
+    let (status, _) = world.post_json(&format!("/api/inbox/{item}/resolve"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 409);
+
+    // dismiss: the run goes to on_dismiss (record) and ends.
+    let (status, body) = world
+        .post_json(&format!("/api/inbox/{second}/dismiss"), json!({ "by": "bo", "note": "write off" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    world.settle().await;
+    let run = world.only_run().await;
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["outcome"], "dismissed");
+    let ledger = world.ledger_lines();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0]["outcome"], "dismissed");
+    let decisions: Vec<&Value> =
+        run["audit"].as_array().unwrap().iter().filter(|a| a["kind"] == "decision").collect();
+    assert_eq!(decisions.len(), 2);
+    assert_eq!(decisions[1]["actor"], "bo");
+    world.stop().await;
+}
+
+async fn resolve_continues_the_run(backend: Backend) {
+    let Some(world) = World::start(backend, &[FLAKY], "").await else { return };
+    world.mock.script("charge", &[404]);
+    world
+        .send(&json!({ "id": "evt_r1", "type": "charge.failed", "data": { "id": "ch_9", "amount": 250000 } }))
+        .await;
+    world.settle().await;
+    assert_eq!(world.mock.seen("charge").len(), 1, "a 404 is fatal: no retry");
+    let items = world.inbox("open").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["assignee"], "cfo@example.com", "amount over the CFO threshold");
+    let item = items[0]["id"].as_str().unwrap();
+    let (status, _) = world.post_json(&format!("/api/inbox/{item}/resolve"), json!({ "by": "cfo" })).await;
+    assert_eq!(status, 200);
+    world.settle().await;
+    let run = world.only_run().await;
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["outcome"], "resolved");
+    assert_eq!(world.ledger_lines()[0]["outcome"], "resolved");
+    world.stop().await;
+}
+
+async fn cancel_before_during_and_after_the_wait(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    // Before: the cancel arrives before the trigger.
+    world.send(&event("evt_b0", "order.cancelled", "ord_b")).await;
+    world.settle().await;
+    world.send(&event("evt_b1", "order.created", "ord_b")).await;
+    // During: cancel in the middle of the 3-day wait.
+    world.send(&event("evt_d1", "order.created", "ord_d")).await;
+    world.settle().await;
+    world.advance(86_400);
+    world.send(&event("evt_d2", "order.cancelled", "ord_d")).await;
+    world.settle().await;
+    // After the wait: the follow-up already happened; a cancel then changes nothing.
+    world.send(&event("evt_a1", "order.created", "ord_a")).await;
+    world.settle().await;
+    world.advance(3 * 86_400);
+    world.settle().await;
+    world.send(&event("evt_a2", "order.cancelled", "ord_a")).await;
+    world.settle().await;
+    world.advance(10 * 86_400);
+    world.settle().await;
+
+    let runs = world.runs().await;
+    let by_key = |key: &str| runs.iter().find(|r| r["key"] == key).cloned().unwrap();
+    assert_eq!(by_key("ord_b")["status"], "cancelled");
+    assert_eq!(by_key("ord_d")["status"], "cancelled");
+    assert_eq!(by_key("ord_a")["status"], "succeeded");
+    let notify: Vec<Value> = world.mock.seen("notify").iter().map(|s| s.body.clone()).collect();
+    assert!(!notify.contains(&json!({ "order": "ord_b" })), "cancelled before any step");
+    let follow: Vec<Value> = world.mock.seen("follow-up").iter().map(|s| s.body["order"].clone()).collect();
+    assert_eq!(follow, vec![json!("ord_a")], "only the uncancelled run followed up");
+    world.stop().await;
+}
+
+async fn every_webhook_delivered_three_times_yields_one_run(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    for n in 0..5 {
+        let created = event(&format!("evt_{n}"), "order.created", &format!("ord_{n}"));
+        for delivery in 0..3 {
+            let (status, body) = world.send(&created).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["status"], if delivery == 0 { "accepted" } else { "duplicate" });
+        }
+    }
+    world.settle().await;
+    let runs = world.runs().await;
+    assert_eq!(runs.len(), 5);
+    assert_eq!(world.mock.seen("notify").len(), 5);
+    // A second, different event for a live key starts nothing either (if_running = ignore).
+    world.send(&event("evt_other", "order.created", "ord_0")).await;
+    world.settle().await;
+    assert_eq!(world.runs().await.len(), 5);
+    world.stop().await;
+}
+
+async fn bad_inputs_get_their_status_and_store_nothing(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "[intake]\nmax_body_bytes = 4096\n").await else {
+        return;
+    };
+    let body = event("evt_bad", "order.created", "ord_x").to_string();
+    let store = world.server.as_ref().unwrap().engine.store().clone();
+    // Bad signature, missing signature: 400, nothing stored.
+    let (status, reply) = world
+        .post_raw("/webhooks/test", body.clone().into_bytes(), &[("X-Seam-Signature", "sha256=00")])
+        .await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(reply["error"].as_str().unwrap().contains("signature"), "{reply}");
+    let (status, _) = world.post_raw("/webhooks/test", body.clone().into_bytes(), &[]).await;
+    assert_eq!(status, 400);
+    // Too large: 413.
+    let big =
+        json!({ "id": "evt_big", "type": "order.created", "data": { "id": "x", "pad": "p".repeat(5000) } })
+            .to_string();
+    let signature = seam_connectors::verify::generic_signature(big.as_bytes(), support::SECRET);
+    let (status, _) =
+        world.post_raw("/webhooks/test", big.into_bytes(), &[("X-Seam-Signature", &signature)]).await;
+    assert_eq!(status, 413);
+    // Unknown source: 404.
+    let (status, _) = world.post_raw("/webhooks/nope", body.clone().into_bytes(), &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(store.count_events().await.unwrap(), 0, "nothing stored");
+    // Signed but unparseable: 400 and a dead letter with the reason.
+    let junk = b"{\"no_id\": true}".to_vec();
+    let signature = seam_connectors::verify::generic_signature(&junk, support::SECRET);
+    let (status, reply) = world.post_raw("/webhooks/test", junk, &[("X-Seam-Signature", &signature)]).await;
+    assert_eq!(status, 400, "{reply}");
+    let (_, dead) = world.get("/api/dead-letters").await;
+    assert_eq!(dead["dead_letters"].as_array().unwrap().len(), 1);
+    assert!(dead["dead_letters"][0]["reason"].as_str().unwrap().contains("id"), "{dead}");
+    assert_eq!(store.count_events().await.unwrap(), 0);
+    // Signed, valid, no workflow wants it: 200, stored as unmatched.
+    let (status, reply) = world.send(&event("evt_u", "order.shipped", "ord_u")).await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["status"], "unmatched");
+    // The server keeps serving, and every outcome was counted.
+    let (status, health) = world.get("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    let metrics = world.client.get(world.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for outcome in
+        ["bad_signature", "missing_signature", "too_large", "unknown_source", "unparseable", "unmatched"]
+    {
+        assert!(
+            metrics.contains(&format!("outcome=\"{outcome}\"}} 1")),
+            "{outcome} not counted in\n{metrics}"
+        );
+    }
+    world.stop().await;
+}
+
+async fn audit_log_is_append_only_and_names_events(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    world.send(&event("evt_au", "order.created", "ord_au")).await;
+    world.settle().await;
+    let store = world.server.as_ref().unwrap().engine.store().clone();
+    let entries = store.audit(None, 0, 1000).await.unwrap();
+    assert!(
+        entries.iter().any(|e| e.kind == "started" && e.event_id.as_deref() == Some("evt_au")),
+        "{entries:?}"
+    );
+    assert!(entries.iter().all(|e| e.run_id.is_some()));
+    world.stop().await;
+}
+
+on_both_databases!(
+    three_day_wait_fires_on_time,
+    failing_call_is_retried_then_escalated_and_decisions_move_the_run,
+    resolve_continues_the_run,
+    cancel_before_during_and_after_the_wait,
+    every_webhook_delivered_three_times_yields_one_run,
+    bad_inputs_get_their_status_and_store_nothing,
+    audit_log_is_append_only_and_names_events,
+);
