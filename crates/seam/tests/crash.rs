@@ -115,6 +115,7 @@ fn signed(n: usize) -> (String, String) {
 }
 
 async fn crash_test(db: &str, dir: &tempfile::TempDir) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let service = Arc::new(Service::default());
     let app = axum::Router::new().route("/charge", post(charge)).with_state(service.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -191,6 +192,7 @@ async fn crash_test(db: &str, dir: &tempfile::TempDir) {
         }
     }
     assert!(restarts >= 3, "the server was killed {restarts} times");
+    println!("{db}: {restarts} kills; {} events acknowledged", acknowledged.len());
 
     // Let it finish, then check.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -240,6 +242,11 @@ async fn crash_test(db: &str, dir: &tempfile::TempDir) {
         recorded += 1;
     }
     assert_eq!(recorded, EVENTS);
+    println!(
+        "{db}: {} requests reached the service for {} executions (repeats answered from the saved result)",
+        service.requests.load(Ordering::SeqCst),
+        service.executions.load(Ordering::SeqCst)
+    );
     // The ledger file holds each run's entry once.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
