@@ -178,12 +178,10 @@ impl Config {
                 *workflow = base.join(&*workflow);
             }
         }
-        if let Some(ledger) = &mut config.ledger {
-            if let Some(file) = &mut ledger.path {
-                if file.is_relative() {
-                    *file = base.join(&*file);
-                }
-            }
+        if let Some(file) = config.ledger.as_mut().and_then(|ledger| ledger.path.as_mut())
+            && file.is_relative()
+        {
+            *file = base.join(&*file);
         }
         Ok(config)
     }
@@ -216,10 +214,10 @@ impl Config {
                     "ledger: give exactly one of `path` (a file sink) or `url` (an HTTP sink)".into(),
                 ));
             }
-            if let Some(format) = &ledger.format {
-                if !matches!(format.as_str(), "csv" | "jsonl" | "json") {
-                    return Err(invalid(format!("ledger.format: {format:?}; use csv or jsonl")));
-                }
+            if let Some(format) = &ledger.format
+                && !matches!(format.as_str(), "csv" | "jsonl" | "json")
+            {
+                return Err(invalid(format!("ledger.format: {format:?}; use csv or jsonl")));
             }
         }
         if self.intake.max_body_bytes == 0 {

@@ -183,13 +183,13 @@ fn parse_since(text: &str) -> Result<i64, InputError> {
 
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    if let Some(path) = args.db.db.strip_prefix("sqlite://").or_else(|| args.db.db.strip_prefix("sqlite:")) {
-        if !Path::new(path).exists() {
-            return Err(InputError(format!(
-                "--db: no database at {path}; run `seam serve` or `seam migrate` first"
-            ))
-            .into());
-        }
+    if let Some(path) = args.db.db.strip_prefix("sqlite://").or_else(|| args.db.db.strip_prefix("sqlite:"))
+        && !Path::new(path).exists()
+    {
+        return Err(InputError(format!(
+            "--db: no database at {path}; run `seam serve` or `seam migrate` first"
+        ))
+        .into());
     }
     let text = runtime()?.block_on(async move {
         let store = open_store(&args.db.db).await?;

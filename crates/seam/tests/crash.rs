@@ -97,10 +97,10 @@ fn start_server(dir: &std::path::Path, db: &str, port: u16) -> Server {
 async fn wait_healthy(client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(response) = client.get(format!("{url}/healthz")).send().await {
-            if response.status().is_success() {
-                return;
-            }
+        if let Ok(response) = client.get(format!("{url}/healthz")).send().await
+            && response.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

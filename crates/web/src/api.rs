@@ -271,7 +271,7 @@ struct DecisionBody {
 }
 
 /// Reads `{"by": "...", "note": "..."}`; `by` may also come as the `X-Seam-User` header.
-fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionBody), Response> {
+fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionBody), Box<Response>> {
     let parsed: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
         DecisionBody::default()
     } else {
@@ -286,10 +286,10 @@ fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionB
         .map(|by| by.trim().to_owned())
         .filter(|by| !by.is_empty());
     let Some(by) = by else {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "say who decides: a JSON body {\"by\": \"name\"} or an X-Seam-User header; decisions are audited",
-        ));
+        )));
     };
     Ok((by, parsed))
 }
@@ -313,7 +313,7 @@ async fn inbox_decide(
     };
     let (by, body) = match decision_body(&headers, &body) {
         Ok(parsed) => parsed,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match state.engine.decide_item(&id, decision, &by, body.note.as_deref()).await {
         Ok(item) => axum::Json(item_json(&item)).into_response(),
@@ -404,7 +404,7 @@ async fn run_cancel(
 ) -> Response {
     let (by, body) = match decision_body(&headers, &body) {
         Ok(parsed) => parsed,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let reason = body.reason.or(body.note).unwrap_or_else(|| "cancelled through the API".to_owned());
     match state.engine.cancel_run(&id, &reason, &by).await {

@@ -93,16 +93,16 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
     ));
     for def in workflows.current() {
         for step in &def.steps {
-            if let seam_flow::Action::Call(call) = &step.action {
-                if !engine.serves(&call.action.0) {
-                    anyhow::bail!(
-                        "workflow {} step {}: no connector serves action {:?} (connectors: {})",
-                        def.name,
-                        step.id,
-                        call.action.0,
-                        engine.connector_names().join(", ")
-                    );
-                }
+            if let seam_flow::Action::Call(call) = &step.action
+                && !engine.serves(&call.action.0)
+            {
+                anyhow::bail!(
+                    "workflow {} step {}: no connector serves action {:?} (connectors: {})",
+                    def.name,
+                    step.id,
+                    call.action.0,
+                    engine.connector_names().join(", ")
+                );
             }
         }
     }

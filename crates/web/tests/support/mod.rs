@@ -58,16 +58,10 @@ async fn mock_handler(
 ) -> (StatusCode, axum::Json<Value>) {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    if let Some(key) = &key {
-        if let Some((status, reply)) = state.replies.lock().unwrap().get(key).cloned() {
-            state.seen.lock().unwrap().push(Seen {
-                path: path.clone(),
-                key: Some(key.clone()),
-                body,
-                status,
-            });
-            return (StatusCode::from_u16(status).unwrap(), axum::Json(reply));
-        }
+    let replay = key.as_ref().and_then(|key| state.replies.lock().unwrap().get(key).cloned());
+    if let Some((status, reply)) = replay {
+        state.seen.lock().unwrap().push(Seen { path: path.clone(), key: key.clone(), body, status });
+        return (StatusCode::from_u16(status).unwrap(), axum::Json(reply));
     }
     let status = state.script.lock().unwrap().get_mut(&path).and_then(VecDeque::pop_front).unwrap_or(200);
     let reply = json!({ "ok": status < 300, "path": path, "echo": body });
