@@ -21,6 +21,10 @@ pub enum WorkflowsError {
          keep the definition they started on"
     )]
     VersionChanged { name: String, version: u32, origin: String, stored_origin: String },
+    #[error(
+        "{origin}: workflow {name}, step {step}: no connector serves action {action:?}; available: {available}"
+    )]
+    UnknownAction { origin: String, name: String, step: String, action: String, available: String },
     #[error("workflow {name} is defined twice: {first} and {second}")]
     Duplicate { name: String, first: String, second: String },
     #[error("{0}")]

@@ -90,6 +90,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let server = seam_web::start(&config, options).await.map_err(|error| {
             match error.downcast::<WorkflowsError>() {
+                // A database failure while registering is not a problem of the user's files.
+                Ok(WorkflowsError::Store(error)) => anyhow::Error::new(error),
                 Ok(error) => anyhow::Error::new(InputError(error.to_string())),
                 Err(error) => error,
             }

@@ -819,9 +819,25 @@ fn serve_refuses_a_workflow_whose_action_has_no_connector() {
     world.write("recovery.toml", VALID_WORKFLOW);
     world.write("seam.toml", "workflows = [\"recovery.toml\"]\n");
     let run = serve_refuses(&world, Some("seam.toml"));
-    assert_ne!(run.code, 0, "{run:?}");
+    assert_eq!(run.code, 2, "a workflow problem is bad input: {run:?}");
     assert!(run.stderr.contains("stripe.pay_invoice"), "{}", run.stderr);
     assert!(run.stderr.contains("failed-payment-recovery"), "{}", run.stderr);
+}
+
+#[test]
+fn a_workflow_serve_refused_is_not_pinned_in_the_database() {
+    let world = World::new();
+    world.write("w.toml", VALID_WORKFLOW);
+    world.write("seam.toml", "workflows = [\"w.toml\"]\n");
+    let run = serve_refuses(&world, Some("seam.toml"));
+    assert!(run.stderr.contains("stripe.pay_invoice"), "{}", run.stderr);
+    // Nothing about the refused file was stored, so fixing it does not require a version bump.
+    let db = format!("sqlite:{}", world.path("seam.db").display());
+    let stored = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = seam_store::open(&db).await.unwrap();
+        store.workflows().await.unwrap()
+    });
+    assert!(stored.is_empty(), "{stored:?}");
 }
 
 #[test]

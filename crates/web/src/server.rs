@@ -13,7 +13,9 @@ use seam_connectors::http::HttpConnector;
 use seam_connectors::ledger::{FileSink, HttpSink, LedgerFormat, LedgerSink};
 use seam_connectors::verify::Verifier;
 use seam_flow::Clock;
-use seam_runtime::{Config, Engine, Intake, Metrics, Settings, Workflows, load_workflow_files};
+use seam_runtime::{
+    Config, Engine, Intake, Metrics, Settings, Workflows, WorkflowsError, load_workflow_files,
+};
 use seam_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -53,13 +55,31 @@ pub struct RunningServer {
 pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<RunningServer> {
     let ServerOptions { store, clock, listener, default_ledger, connectors: extra } = options;
     let files = load_workflow_files(&config.workflows)?;
-    let workflows = Arc::new(Workflows::register(store.as_ref(), files, clock.now().unix_seconds()).await?);
 
     let mut connectors: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
     let http =
         HttpConnector::new(config.http.allow_hosts.clone(), Duration::from_secs(config.http.timeout_secs));
     connectors.insert("http".to_owned(), Arc::new(http));
     connectors.extend(extra);
+    // Every call action must have a connector before anything is stored: a refused file must not pin its version.
+    for file in &files {
+        for step in &file.workflow.steps {
+            if let seam_flow::Action::Call(call) = &step.action {
+                let prefix = call.action.0.split('.').next().unwrap_or_default();
+                if !connectors.contains_key(prefix) {
+                    return Err(WorkflowsError::UnknownAction {
+                        origin: file.origin.clone(),
+                        name: file.workflow.name.clone(),
+                        step: step.id.to_string(),
+                        action: call.action.0.clone(),
+                        available: connectors.keys().cloned().collect::<Vec<_>>().join(", "),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
+    let workflows = Arc::new(Workflows::register(store.as_ref(), files, clock.now().unix_seconds()).await?);
 
     let (ledger, ledger_path) = match &config.ledger {
         Some(ledger) => match (&ledger.path, &ledger.url) {
@@ -91,22 +111,6 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
         settings,
         metrics.clone(),
     ));
-    for def in workflows.current() {
-        for step in &def.steps {
-            if let seam_flow::Action::Call(call) = &step.action
-                && !engine.serves(&call.action.0)
-            {
-                anyhow::bail!(
-                    "workflow {} step {}: no connector serves action {:?} (connectors: {})",
-                    def.name,
-                    step.id,
-                    call.action.0,
-                    engine.connector_names().join(", ")
-                );
-            }
-        }
-    }
-
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (intake, intake_task) = Intake::start(store.clone(), engine.events_stored.clone());
     let mut tasks = engine.spawn(shutdown_rx.clone());
