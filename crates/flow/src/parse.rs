@@ -5,8 +5,8 @@
 //! `payment.toml:14: steps[1].schedule.after[2]: "5x" is not a duration; …`. So the file is parsed into toml's
 //! spanned document tree ([`DeTable`]) and walked by one small [`Reader`] that knows, at each node, its byte span
 //! and its field path. Every check (unknown keys, types, durations, templates, jumps) reports through that one
-//! reader, and cross-references (duplicate ids, jumps and `steps.<id>` in templates) are checked once every step is
-//! read.
+//! reader. Cross-references (duplicate ids, jumps and `steps.<id>` in templates) are checked against the ids written
+//! in `[[steps]]`, including those of steps with other mistakes, so they are reported along with everything else.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -44,7 +44,8 @@ pub struct Diagnostic {
 ///
 /// On failure every problem found is returned, sorted by position.
 pub fn parse_workflow(source_name: &str, text: &str) -> Result<Workflow, Vec<Diagnostic>> {
-    let mut reader = Reader { file: source_name, text, diagnostics: Vec::new(), references: Vec::new() };
+    let mut reader =
+        Reader { file: source_name, text, diagnostics: Vec::new(), references: Vec::new(), step_ids: None };
     let document = match DeTable::parse(text) {
         Ok(document) => document,
         Err(error) => {
@@ -55,7 +56,7 @@ pub fn parse_workflow(source_name: &str, text: &str) -> Result<Workflow, Vec<Dia
     };
     let root = Spanned::new(document.span(), DeValue::Table(document.into_inner()));
     let workflow = reader.workflow(&root);
-    reader.check_references(workflow.as_ref());
+    reader.check_references();
     if reader.diagnostics.is_empty()
         && let Some(workflow) = workflow
     {
@@ -105,6 +106,9 @@ struct Reader<'t> {
     text: &'t str,
     diagnostics: Vec<Diagnostic>,
     references: Vec<Reference>,
+    /// Every id written in `[[steps]]`, including those of steps with other mistakes; `None` when some step's id
+    /// could not be read (or no steps were), so a reference to an unknown id might mean that step and is not judged.
+    step_ids: Option<BTreeSet<String>>,
 }
 
 const ROOT_KEYS: &[&str] = &["name", "zone", "version", "trigger", "cancel_on", "steps"];
@@ -214,39 +218,41 @@ impl Reader<'_> {
         if items.is_empty() {
             return self.fail(field, "a workflow needs at least one step");
         }
-        // Each step's default `next` is the step after it, so the ids are read first.
-        let following: Vec<Target> = (0..items.len())
-            .map(|index| {
-                items
-                    .get(index + 1)
-                    .and_then(|next| next.node.get_ref().as_table())
+        // The ids are read first, apart from the rest of each step: a step's default `next` is the step after it,
+        // and an id is taken (for duplicates and jumps) even when its step has other mistakes, which are reported
+        // where they are. A missing or malformed id is reported by `step`.
+        let ids: Vec<Option<StepId>> = items
+            .iter()
+            .map(|item| {
+                item.node
+                    .get_ref()
+                    .as_table()
                     .and_then(|table| table.iter().find(|(key, _)| key.get_ref() == "id"))
                     .and_then(|(_, id)| id.get_ref().as_str())
                     .and_then(|id| StepId::parse(id).ok())
-                    .map_or(Target::End, Target::Step)
             })
             .collect();
+        let mut first_seen: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
+        for (item, id) in items.iter().zip(&ids) {
+            let Some(id) = id else { continue };
+            if let Some((first_path, first_line)) = first_seen.get(id.as_str()) {
+                let message = format!(
+                    "step id `{id}` is already used by {first_path} on line {first_line}; ids must be unique"
+                );
+                self.report(item.node.span(), &format!("{}.id", item.path), message);
+            } else {
+                first_seen.insert(id.as_str(), (&item.path, self.line_of(item.node.span().start)));
+            }
+        }
+        if ids.iter().all(Option::is_some) {
+            self.step_ids = Some(first_seen.keys().map(|id| (*id).to_owned()).collect());
+        }
         let mut steps = Vec::new();
-        let mut first_seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
         let mut all_read = true;
-        for (item, following) in items.iter().zip(following) {
+        for (index, item) in items.iter().enumerate() {
+            let following = ids.get(index + 1).cloned().flatten().map_or(Target::End, Target::Step);
             match self.step(item, following, trigger_key) {
-                Some(step) => {
-                    let line = self.line_of(item.node.span().start);
-                    if let Some((first_path, first_line)) = first_seen.get(step.id.as_str()) {
-                        self.report(
-                            item.node.span(),
-                            &format!("{}.id", item.path),
-                            format!(
-                                "step id `{}` is already used by {first_path} on line {first_line}; ids must be unique",
-                                step.id
-                            ),
-                        );
-                    } else {
-                        first_seen.insert(step.id.as_str().to_owned(), (item.path.clone(), line));
-                    }
-                    steps.push(step);
-                }
+                Some(step) => steps.push(step),
                 None => all_read = false,
             }
         }
@@ -843,13 +849,14 @@ impl Reader<'_> {
         found
     }
 
-    fn check_references(&mut self, workflow: Option<&Workflow>) {
-        let Some(workflow) = workflow else { return };
-        let ids: BTreeSet<&str> = workflow.steps.iter().map(|step| step.id.as_str()).collect();
-        let listed = ids.iter().copied().collect::<Vec<_>>().join(", ");
+    /// Checks every jump and `steps.<id>` against the ids written in `[[steps]]`, whether or not the rest of the
+    /// file read cleanly, so an unknown step is reported along with everything else.
+    fn check_references(&mut self) {
+        let Some(ids) = self.step_ids.take() else { return };
+        let listed = ids.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
         let references = std::mem::take(&mut self.references);
         for reference in references {
-            if ids.contains(reference.id.as_str()) {
+            if ids.contains(&reference.id) {
                 continue;
             }
             let message = if reference.in_template {

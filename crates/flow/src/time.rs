@@ -59,8 +59,12 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`2026-01-31T09:00:00Z`, `2026-01-31T10:00:00+01:00`, fractions of a second dropped) or a
     /// plain date (`2026-01-31`, midnight UTC).
+    ///
+    /// The text is untrusted (webhook payloads, command-line flags), so anything outside RFC 3339's ranges is an
+    /// error, never an overflow: years 0000 to 9999, offsets up to ±23:59, ASCII digits only. A leap second is
+    /// accepted only as 23:59:60 UTC and reads as the midnight after it, since Unix time has no leap seconds.
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimeError> {
-        parse_rfc3339(text).ok_or_else(|| TimeError::BadTimestamp(text.to_owned()))
+        parse_rfc3339(text, Years::Rfc3339).ok_or_else(|| TimeError::BadTimestamp(text.to_owned()))
     }
 
     /// The instant `duration` after this one, saturating at the far future rather than overflowing.
@@ -106,8 +110,10 @@ impl From<Timestamp> for String {
 impl TryFrom<String> for Timestamp {
     type Error = TimeError;
 
+    /// Reads back what [`Display`](fmt::Display) wrote, for every instant: a stored run may hold one far outside
+    /// 0000..=9999 (a template can give any Unix seconds), and loading it must not fail.
     fn try_from(text: String) -> Result<Timestamp, TimeError> {
-        Timestamp::parse_rfc3339(&text)
+        parse_rfc3339(&text, Years::Stored).ok_or(TimeError::BadTimestamp(text))
     }
 }
 
@@ -210,8 +216,19 @@ impl Clock for ManualClock {
     }
 }
 
-fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+/// Which years [`parse_rfc3339`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Years {
+    /// RFC 3339's four digits, 0000 to 9999: what text from outside may name.
+    Rfc3339,
+    /// Any year [`Timestamp`]'s `Display` writes (a leading `-` for years before 0000), as long as the instant fits
+    /// in an `i64`: what a stored run holds.
+    Stored,
+}
+
+fn parse_rfc3339(text: &str, years: Years) -> Option<Timestamp> {
     let text = text.trim();
+    // ASCII digits only: `str::parse` would also take a sign, and `char::is_numeric` other scripts' digits.
     let number = |part: &str| -> Option<i64> {
         if part.is_empty() || !part.bytes().all(|byte| byte.is_ascii_digit()) {
             return None;
@@ -222,14 +239,22 @@ fn parse_rfc3339(text: &str) -> Option<Timestamp> {
         Some((date, time)) => (date, Some(time)),
         None => (text, None),
     };
+    let (negative, date) = match date.strip_prefix('-') {
+        Some(rest) if years == Years::Stored => (true, rest),
+        _ => (false, date),
+    };
     let mut date_parts = date.splitn(3, '-');
     let year = number(date_parts.next()?)?;
+    let year = if negative { -year } else { year };
     let month = number(date_parts.next()?)?;
     let day = number(date_parts.next()?)?;
+    if years == Years::Rfc3339 && !(0..=9999).contains(&year) {
+        return None;
+    }
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
     }
-    let mut seconds = days_from_civil(year, month, day) * 86_400;
+    let mut second_of_day = 0;
     if let Some(time) = time {
         let (clock, offset) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
             (clock, 0)
@@ -238,9 +263,21 @@ fn parse_rfc3339(text: &str) -> Option<Timestamp> {
             let (clock, offset) = time.split_at(sign_at);
             let sign = if offset.starts_with('-') { -1 } else { 1 };
             let (hours, minutes) = offset[1..].split_once(':')?;
-            (clock, sign * (number(hours)? * 3600 + number(minutes)? * 60))
+            let (hours, minutes) = (number(hours)?, number(minutes)?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            (clock, sign * (hours * 3600 + minutes * 60))
         };
-        let clock = clock.split_once('.').map_or(clock, |(whole, _fraction)| whole);
+        let clock = match clock.split_once('.') {
+            Some((whole, fraction))
+                if !fraction.is_empty() && fraction.bytes().all(|byte| byte.is_ascii_digit()) =>
+            {
+                whole
+            }
+            Some(_) => return None,
+            None => clock,
+        };
         let mut clock_parts = clock.splitn(3, ':');
         let hour = number(clock_parts.next()?)?;
         let minute = number(clock_parts.next()?)?;
@@ -248,9 +285,17 @@ fn parse_rfc3339(text: &str) -> Option<Timestamp> {
         if hour > 23 || minute > 59 || second > 60 {
             return None;
         }
-        seconds += hour * 3600 + minute * 60 + second - offset;
+        let local = hour * 3600 + minute * 60 + second;
+        // A leap second ends a UTC day: 23:59:60Z, or the same instant written with an offset.
+        if second == 60 && (local - 1 - offset).rem_euclid(86_400) != 86_399 {
+            return None;
+        }
+        second_of_day = local - offset;
     }
-    Some(Timestamp(seconds))
+    // Both parts are bounded (the day count by the year's i64), so the sum cannot overflow an i128; whether it
+    // fits the i64 of a timestamp is checked.
+    let seconds = days_from_civil(year, month, day) * 86_400 + i128::from(second_of_day);
+    i64::try_from(seconds).ok().map(Timestamp)
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -262,8 +307,10 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). Computed in `i128`, where
+/// no `i64` year can overflow it.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i128 {
+    let (year, month, day) = (i128::from(year), i128::from(month), i128::from(day));
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;

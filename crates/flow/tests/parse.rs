@@ -167,6 +167,142 @@ w.toml:18: steps[1].condition.else: no step has id `b`; use one of: a, or `end` 
 }
 
 #[test]
+fn a_duplicate_id_is_reported_even_when_the_first_step_has_another_mistake() {
+    check(
+        "w.toml",
+        r#"
+name = "w"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "shop"
+event = "order.created"
+key = "{{ event.id }}"
+
+[[steps]]
+id = "pause"
+wait = "5x"
+
+[[steps]]
+id = "pause"
+wait = "1d"
+"#,
+        r#"
+w.toml:13: steps[0].wait: "5x" is not a duration; use a number followed by s, m, h, d or w, such as "3d" or "1h30m"
+w.toml:15: steps[1].id: step id `pause` is already used by steps[0] on line 11; ids must be unique
+"#,
+    );
+}
+
+#[test]
+fn a_duplicate_id_is_reported_even_when_the_duplicate_has_another_mistake() {
+    check(
+        "w.toml",
+        r#"
+name = "w"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "shop"
+event = "order.created"
+key = "{{ event.id }}"
+
+[[steps]]
+id = "pause"
+wait = "1d"
+
+[[steps]]
+id = "pause"
+wait = "5x"
+colour = "blue"
+"#,
+        r#"
+w.toml:15: steps[1].id: step id `pause` is already used by steps[0] on line 11; ids must be unique
+w.toml:17: steps[1].wait: "5x" is not a duration; use a number followed by s, m, h, d or w, such as "3d" or "1h30m"
+w.toml:18: steps[1].colour: unknown key `colour`; accepted here: id, next, outcome, call, wait, wait_for, condition, escalate, record, with, schedule, retry_on, until, on_exhausted, on_fatal
+"#,
+    );
+}
+
+#[test]
+fn jumps_are_checked_when_a_step_has_a_mistake_and_a_broken_step_is_still_a_known_target() {
+    // `broken` has its own mistake, reported once; jumping to it or reading `steps.broken` is not a second
+    // problem. `nowhere` is unknown whatever else is wrong in the file.
+    check(
+        "w.toml",
+        r#"
+name = "w"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "shop"
+event = "order.created"
+key = "{{ event.id }}"
+
+[cancel_on]
+events = ["shop:order.cancelled"]
+then = "broken"
+
+[[steps]]
+id = "start"
+call = "x.y"
+on_fatal = "broken"
+on_exhausted = "nowhere"
+
+[[steps]]
+id = "broken"
+wait = "5x"
+
+[[steps]]
+id = "report"
+condition = { if = "{{ steps.broken.status == 'done' and steps.ghost.result }}", then = "end" }
+"#,
+        r#"
+w.toml:19: steps[0].on_exhausted: no step has id `nowhere`; use one of: broken, report, start, or `end` or `fail`
+w.toml:23: steps[1].wait: "5x" is not a duration; use a number followed by s, m, h, d or w, such as "3d" or "1h30m"
+w.toml:27: steps[2].condition.if: template reads `steps.ghost`, but no step has that id; the steps are: broken, report, start
+"#,
+    );
+}
+
+#[test]
+fn jumps_are_not_judged_while_a_step_id_is_unreadable() {
+    // The step without a readable id may be the one `retry` means, so only the missing id is reported.
+    check(
+        "w.toml",
+        r#"
+name = "w"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "shop"
+event = "order.created"
+key = "{{ event.id }}"
+
+[[steps]]
+id = "start"
+call = "x.y"
+on_fatal = "retry"
+
+[[steps]]
+call = "x.y"
+
+[[steps]]
+id = "Ask"
+escalate = { team = "ops", title = "{{ steps.retry.attempts }}" }
+"#,
+        r#"
+w.toml:16: steps[1].id: missing `id`
+w.toml:20: steps[2].id: "Ask" is not a step id; use lowercase letters, digits and `_`, starting with a letter, and not `end` or `fail`
+"#,
+    );
+}
+
+#[test]
 fn a_step_needs_exactly_one_action() {
     check(
         "w.toml",
