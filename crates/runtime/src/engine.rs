@@ -19,6 +19,9 @@ use crate::config::{InboxRoute, route_escalation};
 use crate::metrics::{Metrics, label};
 use crate::workflows::Workflows;
 
+/// Events routed per transaction: one commit (one fsync) for many events when they queue up.
+const ROUTE_BATCH: i64 = 256;
+
 /// How the engine's loops behave.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -167,7 +170,7 @@ impl Engine {
         let mut routed = 0;
         loop {
             let mut tx = self.store.begin().await?;
-            let events = tx.pending_events(32).await?;
+            let events = tx.pending_events(ROUTE_BATCH).await?;
             if events.is_empty() {
                 return Ok(routed);
             }

@@ -10,6 +10,10 @@ use crate::{
 };
 
 type Pool = sqlx::Pool<DB>;
+
+/// Rows per multi-row INSERT, well under both databases' bound-parameter limits.
+const AUDIT_ROWS_PER_STATEMENT: usize = 100;
+const EVENT_ROWS_PER_STATEMENT: usize = 100;
 type Transaction = sqlx::Transaction<'static, DB>;
 type DbRow = <DB as sqlx::Database>::Row;
 
@@ -152,20 +156,29 @@ impl Store for Backend {
     async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>> {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(events.len());
-        for event in events {
-            let seq: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO events (source, event_id, event_type, payload, received_at, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, event_id) DO NOTHING RETURNING seq",
-            )
-            .bind(&event.source)
-            .bind(&event.event_id)
-            .bind(&event.event_type)
-            .bind(&event.payload)
-            .bind(event.received_at)
-            .bind(&event.status)
-            .fetch_optional(&mut *tx)
-            .await?;
-            out.push(seq.map_or(Inserted::Duplicate, Inserted::New));
+        for chunk in events.chunks(EVENT_ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO events (source, event_id, event_type, payload, received_at, status) ",
+            );
+            insert.push_values(chunk, |mut row, event| {
+                row.push_bind(event.source.clone())
+                    .push_bind(event.event_id.clone())
+                    .push_bind(event.event_type.clone())
+                    .push_bind(event.payload.clone())
+                    .push_bind(event.received_at)
+                    .push_bind(event.status.clone());
+            });
+            insert.push(" ON CONFLICT (source, event_id) DO NOTHING RETURNING seq, source, event_id");
+            let stored: Vec<(i64, String, String)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+            let mut new: std::collections::HashMap<(String, String), i64> =
+                stored.into_iter().map(|(seq, source, event_id)| ((source, event_id), seq)).collect();
+            // The first of several copies in one batch is the new one; the rest are duplicates.
+            for event in chunk {
+                match new.remove(&(event.source.clone(), event.event_id.clone())) {
+                    Some(seq) => out.push(Inserted::New(seq)),
+                    None => out.push(Inserted::Duplicate),
+                }
+            }
         }
         tx.commit().await?;
         Ok(out)
@@ -617,23 +630,24 @@ impl Tx for BackendTx {
     }
 
     async fn append_audit(&mut self, entries: &[NewAudit]) -> Result<()> {
-        for entry in entries {
-            sqlx::query(
-                "INSERT INTO audit (at, kind, run_id, event_id, workflow, step, attempt, actor, detail, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(entry.at)
-            .bind(&entry.kind)
-            .bind(&entry.run_id)
-            .bind(&entry.event_id)
-            .bind(&entry.workflow)
-            .bind(&entry.step)
-            .bind(entry.attempt)
-            .bind(&entry.actor)
-            .bind(&entry.detail)
-            .bind(&entry.data)
-            .execute(&mut *self.tx)
-            .await?;
+        // Many rows per statement: a transition writes several entries, and one round trip beats ten.
+        for chunk in entries.chunks(AUDIT_ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO audit (at, kind, run_id, event_id, workflow, step, attempt, actor, detail, data) ",
+            );
+            insert.push_values(chunk, |mut row, entry| {
+                row.push_bind(entry.at)
+                    .push_bind(entry.kind.clone())
+                    .push_bind(entry.run_id.clone())
+                    .push_bind(entry.event_id.clone())
+                    .push_bind(entry.workflow.clone())
+                    .push_bind(entry.step.clone())
+                    .push_bind(entry.attempt)
+                    .push_bind(entry.actor.clone())
+                    .push_bind(entry.detail.clone())
+                    .push_bind(entry.data.clone());
+            });
+            insert.build().execute(&mut *self.tx).await?;
         }
         Ok(())
     }
