@@ -8,6 +8,7 @@
 
 pub mod http;
 pub mod ledger;
+pub mod stripe;
 pub mod verify;
 
 use seam_flow::CallOutcome;
