@@ -14,12 +14,14 @@
 //!   timer loop fires due runs; the [`Engine::reconcile`] pass looks at every live run without a wake-up and
 //!   checks that something (a pending call, an open inbox item) owes it an input, and repairs what it can.
 
+mod clock;
 mod config;
 mod engine;
 mod intake;
 mod metrics;
 mod workflows;
 
+pub use clock::AcceleratedClock;
 pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig};
 pub use engine::{DecideError, Engine, EngineError, Settings};
 pub use intake::{Intake, IntakeOutcome};

@@ -1,6 +1,6 @@
 //! The command-line interface: what each command and flag means, and which function carries it out.
 
-use crate::{assess_cmd, engine_cmd};
+use crate::{assess_cmd, demo, engine_cmd, trigger};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -28,6 +28,59 @@ pub enum Command {
     /// Read the append-only audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Send a signed sample webhook to a running Seam, as `stripe trigger` does.
+    Trigger(TriggerArgs),
+    /// Watch Seam recover failed payments: the engine, the Stripe sandbox and the failed-payment playbook, a month of
+    /// failed renewals on an accelerated clock, and a summary of what was recovered and escalated.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run the month, print the summary and exit (default: keep serving until ctrl-c so you can look around).
+    #[arg(long)]
+    pub once: bool,
+    /// Where the database and the ledger file go (the demo replaces its own files there).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address of the engine's API (falls back to a free port when the default is taken).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8717")]
+    pub listen: String,
+    /// How many renewals fail over the month.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub invoices: usize,
+    /// The sandbox's scenario seed: the same seed tells the same story.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub seed: u64,
+    /// Real seconds per simulated day.
+    #[arg(long, value_name = "S", default_value_t = 0.5)]
+    pub seconds_per_day: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The source: `stripe`.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The event type, such as `invoice.payment_failed` (also invoice.paid, invoice.payment_succeeded,
+    /// invoice.voided, invoice.marked_uncollectible).
+    #[arg(value_name = "EVENT")]
+    pub event: String,
+    /// Where to send it.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8717/webhooks/stripe")]
+    pub to: String,
+    /// The webhook signing secret (default: the first of SEAM_STRIPE_WEBHOOK_SECRET).
+    #[arg(long, value_name = "S")]
+    pub secret: Option<String>,
+    /// The invoice the event is about (default: a new id); reuse an id to cancel a run with invoice.paid.
+    #[arg(long, value_name = "ID")]
+    pub invoice: Option<String>,
+    /// The customer (default: a new id).
+    #[arg(long, value_name = "ID")]
+    pub customer: Option<String>,
+    /// The invoice amount in cents.
+    #[arg(long, value_name = "CENTS", default_value_t = 4900)]
+    pub amount: i64,
 }
 
 /// Where the database is.
@@ -190,5 +243,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => engine_cmd::migrate(args),
         Command::Workflows(WorkflowsCommand::Check(args)) => engine_cmd::check(args),
         Command::Audit(AuditCommand::Export(args)) => engine_cmd::export(args),
+        Command::Trigger(args) => trigger::trigger(args),
+        Command::Demo(args) => demo::demo(args),
     }
 }

@@ -5,8 +5,10 @@
 
 mod assess_cmd;
 mod cli;
+mod demo;
 mod engine_cmd;
 mod output;
+mod trigger;
 mod wizard;
 
 use clap::Parser;
