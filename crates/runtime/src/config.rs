@@ -31,6 +31,20 @@ pub struct Config {
     pub inbox: InboxConfig,
     #[serde(default)]
     pub engine: EngineConfig,
+    /// The Stripe connector (`stripe.*` actions). Enabled when an API key is set here or in `SEAM_STRIPE_API_KEY`.
+    #[serde(default)]
+    pub stripe: StripeConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StripeConfig {
+    /// A secret or restricted key (`sk_...`/`rk_...`); better given as `SEAM_STRIPE_API_KEY`.
+    pub api_key: Option<String>,
+    /// Default `https://api.stripe.com`; point it at `seam sandbox` to try things out.
+    pub base_url: Option<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +260,12 @@ impl Config {
                     source.secrets = secrets;
                 }
             }
+        }
+        if let Some(key) = get("SEAM_STRIPE_API_KEY").filter(|key| !key.trim().is_empty()) {
+            self.stripe.api_key = Some(key.trim().to_owned());
+        }
+        if let Some(url) = get("SEAM_STRIPE_BASE_URL").filter(|url| !url.trim().is_empty()) {
+            self.stripe.base_url = Some(url.trim().to_owned());
         }
         // A vendor source with no secret from anywhere is not enabled.
         self.sources.retain(|_, source| !source.secrets.is_empty());

@@ -22,7 +22,7 @@ mod metrics;
 mod workflows;
 
 pub use clock::AcceleratedClock;
-pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig};
+pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
 pub use engine::{DecideError, Engine, EngineError, Settings};
 pub use intake::{Intake, IntakeOutcome};
 pub use metrics::Metrics;

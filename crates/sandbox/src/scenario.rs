@@ -101,7 +101,8 @@ const fn declined(
 pub const SOFT_DECLINES: &[(Decline, u32)] = &[
     (declined("insufficient_funds", "try_again_later", "Your card has insufficient funds.", false), 45),
     (declined("generic_decline", "try_again_later", "Your card was declined.", false), 20),
-    (declined("do_not_honor", "try_again_later", "Your card was declined.", false), 15),
+    // Not do_not_honor: Stripe's advice for it is to contact the issuer, so Seam's connector treats it as hard.
+    (declined("card_velocity_exceeded", "try_again_later", "Your card was declined.", false), 15),
     (declined("try_again_later", "try_again_later", "Your card was declined.", false), 10),
     (
         Decline {

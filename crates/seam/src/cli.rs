@@ -30,9 +30,31 @@ pub enum Command {
     Audit(AuditCommand),
     /// Send a signed sample webhook to a running Seam, as `stripe trigger` does.
     Trigger(TriggerArgs),
+    /// Run the built-in Stripe stand-in: customers and invoices with state, seeded payment outcomes, idempotency
+    /// replay, and signed webhooks delivered (with retries) to a running Seam.
+    Sandbox(SandboxArgs),
     /// Watch Seam recover failed payments: the engine, the Stripe sandbox and the failed-payment playbook, a month of
     /// failed renewals on an accelerated clock, and a summary of what was recovered and escalated.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:12111")]
+    pub listen: String,
+    /// Where to deliver events (a running `seam serve`).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8717/webhooks/stripe")]
+    pub webhook_url: String,
+    /// The endpoint secret events are signed with (default: the first of SEAM_STRIPE_WEBHOOK_SECRET).
+    #[arg(long, value_name = "S")]
+    pub secret: Option<String>,
+    /// The API key `/v1` requests must carry (default: any key, or none, is accepted).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// The scenario seed: the same seed tells the same story.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -245,5 +267,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Export(args)) => engine_cmd::export(args),
         Command::Trigger(args) => trigger::trigger(args),
         Command::Demo(args) => demo::demo(args),
+        Command::Sandbox(args) => demo::sandbox(args),
     }
 }

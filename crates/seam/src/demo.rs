@@ -14,7 +14,7 @@ use seam_runtime::{AcceleratedClock, Config, InboxRoute, LedgerConfig, SourceCon
 use serde_json::{Value, json};
 
 use crate::InputError;
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, SandboxArgs};
 use crate::engine_cmd::{install_tls_provider, shutdown_signal};
 
 /// The playbook the demo runs, as shipped in `playbooks/`.
@@ -393,4 +393,49 @@ async fn summarize(
         files.db.display()
     );
     Ok(out)
+}
+
+/// `seam sandbox`: the Stripe stand-in on its own, until ctrl-c or SIGTERM.
+pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
+    crate::engine_cmd::init_logs_quiet();
+    install_tls_provider();
+    let secret = args
+        .secret
+        .or_else(|| {
+            std::env::var("SEAM_STRIPE_WEBHOOK_SECRET")
+                .ok()
+                .and_then(|list| list.split(',').next().map(|first| first.trim().to_owned()))
+        })
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| {
+            InputError("no signing secret: pass --secret or set SEAM_STRIPE_WEBHOOK_SECRET".to_owned())
+        })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
+        let sandbox = seam_sandbox::start(
+            seam_sandbox::SandboxConfig {
+                seed: args.seed,
+                webhook_url: Some(args.webhook_url.clone()),
+                webhook_secret: secret,
+                api_key: args.api_key.clone(),
+                ..seam_sandbox::SandboxConfig::default()
+            },
+            listener,
+        )
+        .await?;
+        let url = sandbox.url();
+        println!("seam sandbox: Stripe stand-in on {url}, delivering events to {}", args.webhook_url);
+        println!("  make failed renewals:  curl -X POST {url}/_sandbox/renewals -d '{{\"count\": 3}}'");
+        println!(
+            "  point Seam at it:      SEAM_STRIPE_API_KEY=sk_test_x SEAM_STRIPE_BASE_URL={url} seam serve"
+        );
+        println!("  calls per key:         curl {url}/_sandbox/calls");
+        shutdown_signal().await;
+        sandbox.stop().await;
+        println!("seam sandbox: stopped");
+        Ok(())
+    })
 }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use seam_connectors::Connector;
 use seam_connectors::http::HttpConnector;
 use seam_connectors::ledger::{FileSink, HttpSink, LedgerFormat, LedgerSink};
+use seam_connectors::stripe::{DEFAULT_BASE_URL, StripeConnector};
 use seam_connectors::verify::Verifier;
 use seam_flow::Clock;
 use seam_runtime::{
@@ -60,6 +61,11 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
     let http =
         HttpConnector::new(config.http.allow_hosts.clone(), Duration::from_secs(config.http.timeout_secs));
     connectors.insert("http".to_owned(), Arc::new(http));
+    if let Some(key) = &config.stripe.api_key {
+        let base = config.stripe.base_url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let stripe = StripeConnector::new(base, key.clone(), Duration::from_secs(config.stripe.timeout_secs));
+        connectors.insert("stripe".to_owned(), Arc::new(stripe));
+    }
     connectors.extend(extra);
     // Every call action must have a connector before anything is stored: a refused file must not pin its version.
     for file in &files {
