@@ -55,16 +55,39 @@ async fn open_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
 pub fn effective_config(path: Option<&Path>) -> anyhow::Result<Config> {
     let mut config = match path {
         Some(path) => Config::load(path).map_err(|error| InputError(error.to_string()))?,
-        None => {
-            let mut config = Config::default();
-            if Path::new("playbooks").is_dir() {
-                config.workflows.push(PathBuf::from("playbooks"));
-            }
-            config
-        }
+        None => Config::default(),
     };
     config.apply_env(|name| std::env::var(name).ok());
+    if path.is_none() && Path::new("playbooks").is_dir() {
+        config.workflows = usable_playbooks(&config, Path::new("playbooks"))?;
+    }
     Ok(config)
+}
+
+/// Without a config file, the playbooks in `./playbooks` whose connectors are configured. A playbook that needs
+/// Stripe when no Stripe key is set is left out with a note, rather than refusing to start: the webhook source
+/// still works, and the note says how to enable the playbook.
+fn usable_playbooks(config: &Config, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let files = load_workflow_files(&[folder.to_owned()]).map_err(|error| InputError(error.to_string()))?;
+    let mut usable = Vec::new();
+    for file in files {
+        let missing = file.workflow.steps.iter().find_map(|step| match &step.action {
+            seam_flow::Action::Call(call) => {
+                let prefix = call.action.0.split('.').next().unwrap_or_default();
+                (prefix == "stripe" && config.stripe.api_key.is_none()).then(|| call.action.0.clone())
+            }
+            _ => None,
+        });
+        match missing {
+            Some(action) => eprintln!(
+                "seam: not running {} ({action} needs a Stripe key: set SEAM_STRIPE_API_KEY, and \
+                 SEAM_STRIPE_BASE_URL to use `seam sandbox`)",
+                file.origin
+            ),
+            None => usable.push(PathBuf::from(&file.origin)),
+        }
+    }
+    Ok(usable)
 }
 
 /// The ledger file used when the config names no sink: `ledger.csv` beside a SQLite database, else in the

@@ -71,3 +71,145 @@ fn the_demo_summary_matches_the_ledger_file() {
     // Nothing is left running: the database and ledger stay, the process is gone.
     assert!(data.join("seam.db").exists());
 }
+
+/// Reads a child's stdout line by line on a thread, so the test can wait for a line without blocking forever.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(200)) {
+            seen.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+    panic!("no line containing {needle:?}; saw:\n{}", seen.join("\n"));
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill").args([name, &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not exit after the signal");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_interactive_demo_leaves_nothing_running_after_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "demo",
+            "--seconds-per-day",
+            "0.05",
+            "--invoices",
+            "5",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("demo"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut child);
+    let mut seen = Vec::new();
+    let at = wait_for_line(&lines, "the engine is at ", &mut seen);
+    let url = at.rsplit(' ').next().unwrap().to_owned();
+    wait_for_line(&lines, "press ctrl-c", &mut seen);
+    let addr = url.trim_start_matches("http://").to_owned();
+    assert!(std::net::TcpStream::connect(&addr).is_ok(), "the engine serves while the demo waits");
+    signal(&child, "-INT");
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "{status:?}");
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "nothing listens at {addr} after ctrl-c");
+}
+
+#[test]
+fn seam_trigger_sends_a_signed_event_that_starts_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("playbooks")).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbooks/failed-payment-recovery.toml"),
+        dir.path().join("playbooks/failed-payment-recovery.toml"),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let secret = "whsec_trigger_test";
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", "sqlite:seam.db"])
+        .current_dir(dir.path())
+        .env("SEAM_STRIPE_WEBHOOK_SECRET", secret)
+        .env("SEAM_STRIPE_API_KEY", "sk_test_x")
+        .env("SEAM_STRIPE_BASE_URL", "http://127.0.0.1:9")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(&mut serve);
+    let mut seen = Vec::new();
+    let serving = wait_for_line(&lines, "serving on", &mut seen);
+    assert!(serving.contains("failed-payment-recovery"), "{serving}");
+    let url = format!("http://127.0.0.1:{port}/webhooks/stripe");
+
+    let trigger = |event: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args(["trigger", "stripe", event, "--to", &url, "--secret", secret])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let sent = trigger("invoice.payment_failed", &["--invoice", "in_trigger_test_1"]);
+    let stdout = String::from_utf8_lossy(&sent.stdout);
+    assert!(sent.status.success(), "{stdout}{}", String::from_utf8_lossy(&sent.stderr));
+    assert!(stdout.contains("answer: 200"), "{stdout}");
+    assert!(stdout.contains("\"accepted\""), "{stdout}");
+    // The run exists and waits for its first retry; invoice.paid for the same invoice cancels it.
+    let sent = trigger("invoice.paid", &["--invoice", "in_trigger_test_1"]);
+    assert!(sent.status.success());
+    // A wrong secret is refused by Seam, and `seam trigger` says so with a non-zero exit.
+    let refused = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["trigger", "stripe", "invoice.payment_failed", "--to", &url, "--secret", "whsec_wrong"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("400"));
+    // An unknown event type is a usage error.
+    let unknown = trigger("invoice.exploded", &[]);
+    assert_eq!(unknown.status.code(), Some(2));
+
+    signal(&serve, "-TERM");
+    assert!(wait_exit(&mut serve).success());
+    let export = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["audit", "export", "--db", "sqlite:seam.db", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let audit = String::from_utf8_lossy(&export.stdout);
+    assert!(audit.contains("\"kind\":\"started\""), "{audit}");
+    assert!(audit.contains("\"kind\":\"cancelled\""), "{audit}");
+}
