@@ -248,6 +248,12 @@ impl Engine {
                     }
                 }
                 (None, true) => self.start_run(tx, &name, event.clone(), now).await?,
+                (None, false) if tx.any_run(&name, &key).await? => {
+                    // Late, not early: the run for this key has finished. Keeping it would cancel or wake a
+                    // future run that reuses the key.
+                    let detail = format!("the {name} run with key {key} has finished; nothing to do");
+                    self.audit_event(tx, stored, "ignored", detail).await?;
+                }
                 (None, false) => {
                     let kept = serde_json::to_string(&event).unwrap_or_default();
                     tx.add_early_event(&name, &key, &kept, now.unix_seconds()).await?;

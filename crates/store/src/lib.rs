@@ -317,6 +317,8 @@ pub trait Tx: Send {
     /// The live (not finished) run for (workflow, key), locked.
     async fn live_run(&mut self, workflow: &str, key: &str) -> Result<Option<RunRow>>;
     async fn lock_run(&mut self, id: &str) -> Result<Option<RunRow>>;
+    /// Whether any run, live or finished, exists for (workflow, key).
+    async fn any_run(&mut self, workflow: &str, key: &str) -> Result<bool>;
     /// One live run whose wake-up time is due, locked (skipping runs another node holds).
     async fn due_run(&mut self, now: i64) -> Result<Option<RunRow>>;
     async fn insert_run(&mut self, row: &RunRow) -> Result<()>;

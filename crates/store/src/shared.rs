@@ -447,6 +447,15 @@ impl Tx for BackendTx {
         found.as_ref().map(run_row).transpose()
     }
 
+    async fn any_run(&mut self, workflow: &str, key: &str) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar("SELECT id FROM runs WHERE workflow = $1 AND key = $2 LIMIT 1")
+            .bind(workflow)
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
     async fn due_run(&mut self, now: i64) -> Result<Option<RunRow>> {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM runs WHERE wake_at IS NOT NULL AND wake_at <= $1 \

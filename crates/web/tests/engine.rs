@@ -343,7 +343,28 @@ async fn audit_log_is_append_only_and_names_events(backend: Backend) {
     world.stop().await;
 }
 
+async fn a_late_cancel_is_not_kept_for_the_next_run_with_the_same_key(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    world.send(&event("evt_k1", "order.created", "ord_k")).await;
+    world.settle().await;
+    world.advance(3 * 86_400);
+    world.settle().await;
+    assert_eq!(world.only_run().await["status"], "succeeded");
+    // The cancel arrives after the run finished: it is late, not early.
+    world.send(&event("evt_k2", "order.cancelled", "ord_k")).await;
+    world.settle().await;
+    // A new order reusing the key starts a run that the old cancel must not touch.
+    world.send(&event("evt_k3", "order.created", "ord_k")).await;
+    world.settle().await;
+    let runs = world.runs().await;
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().any(|r| r["status"] == "running"), "{runs:?}");
+    assert_eq!(world.mock.seen("notify").len(), 2);
+    world.stop().await;
+}
+
 on_both_databases!(
+    a_late_cancel_is_not_kept_for_the_next_run_with_the_same_key,
     three_day_wait_fires_on_time,
     failing_call_is_retried_then_escalated_and_decisions_move_the_run,
     resolve_continues_the_run,
