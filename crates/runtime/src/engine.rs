@@ -57,6 +57,13 @@ pub enum EngineError {
     BadState { run: String, error: String },
 }
 
+impl EngineError {
+    /// A database problem that may go away (retry later), as opposed to a run or event that can never be handled.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, EngineError::Store(_))
+    }
+}
+
 /// Why a decision was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum DecideError {
@@ -168,21 +175,52 @@ impl Engine {
     /// Routes pending events to runs until none is left. Returns how many were routed.
     pub async fn route_pending(&self) -> Result<usize, EngineError> {
         let mut routed = 0;
+        let mut one_at_a_time: usize = 0;
         loop {
             let mut tx = self.store.begin().await?;
-            let events = tx.pending_events(ROUTE_BATCH).await?;
+            let limit = if one_at_a_time > 0 { 1 } else { ROUTE_BATCH };
+            let events = tx.pending_events(limit).await?;
             if events.is_empty() {
                 return Ok(routed);
             }
-            for event in &events {
-                let matched = self.route_event(tx.as_mut(), event).await?;
-                let status = if matched { "routed" } else { "unmatched" };
-                tx.set_event_status(event.seq, status, self.now().unix_seconds()).await?;
+            match self.route_batch(tx.as_mut(), &events).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    routed += events.len();
+                    one_at_a_time = one_at_a_time.saturating_sub(1);
+                    self.calls_queued.notify_one();
+                }
+                // A database problem: roll back and let the loop try again later.
+                Err(error) if error.is_transient() => return Err(error),
+                // An event whose routing can never succeed (a run whose stored state or definition cannot be
+                // read). Find it by routing the batch one event at a time, and set it aside so it cannot block
+                // every event behind it.
+                Err(error) => {
+                    drop(tx);
+                    if events.len() > 1 {
+                        one_at_a_time = events.len();
+                        continue;
+                    }
+                    let event = &events[0];
+                    let mut tx = self.store.begin().await?;
+                    tx.set_event_status(event.seq, "failed", self.now().unix_seconds()).await?;
+                    self.audit_event(tx.as_mut(), event, "routing_failed", error.to_string()).await?;
+                    tx.commit().await?;
+                    self.metrics.inc("seam_engine_errors_total", "loop=\"router\",kind=\"event_set_aside\"");
+                    tracing::error!(%error, event = %event.event_id, "an event could not be routed and was set aside");
+                    one_at_a_time = one_at_a_time.saturating_sub(1);
+                }
             }
-            tx.commit().await?;
-            routed += events.len();
-            self.calls_queued.notify_one();
         }
+    }
+
+    async fn route_batch(&self, tx: &mut dyn Tx, events: &[StoredEvent]) -> Result<(), EngineError> {
+        for event in events {
+            let matched = self.route_event(tx, event).await?;
+            let status = if matched { "routed" } else { "unmatched" };
+            tx.set_event_status(event.seq, status, self.now().unix_seconds()).await?;
+        }
+        Ok(())
     }
 
     /// Feeds one event to every run it concerns: starting a run (trigger), or cancelling or waking one (by key).
@@ -532,7 +570,15 @@ impl Engine {
             let now = self.now();
             let mut tx = self.store.begin().await?;
             let Some(row) = tx.due_run(now.unix_seconds()).await? else { return Ok(fired) };
-            let (def, state) = self.load(&row)?;
+            let (def, state) = match self.load(&row) {
+                Ok(loaded) => loaded,
+                Err(error) => {
+                    // The run cannot be read or its definition is gone: take its wake-up away so it cannot
+                    // block the timers of every other run; the reconciler reports it as stuck.
+                    self.set_aside_run(tx, &row, &error, now).await?;
+                    continue;
+                }
+            };
             match state.timer {
                 Some(timer) if timer.at <= now && !state.is_finished() => {
                     let transition = self.decide(&def, &state, Input::TimerFired { timer: timer.id }, now)?;
@@ -564,6 +610,36 @@ impl Engine {
             fired += 1;
             self.calls_queued.notify_one();
         }
+    }
+
+    async fn set_aside_run(
+        &self,
+        mut tx: Box<dyn Tx>,
+        row: &RunRow,
+        error: &EngineError,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let update = RunUpdate {
+            status: &row.status,
+            key: row.key.as_deref(),
+            state: &row.state,
+            wake_at: None,
+            now: now.unix_seconds(),
+        };
+        tx.update_run(&row.id, row.fence, &update).await?;
+        tx.append_audit(&[NewAudit {
+            at: now.unix_seconds(),
+            kind: "engine_error".to_owned(),
+            run_id: Some(row.id.clone()),
+            workflow: Some(format!("{}@{}", row.workflow, row.version)),
+            detail: format!("the run cannot continue: {error}"),
+            ..NewAudit::default()
+        }])
+        .await?;
+        tx.commit().await?;
+        self.metrics.inc("seam_engine_errors_total", "loop=\"timers\",kind=\"run_set_aside\"");
+        tracing::error!(%error, run = %row.id, "a run cannot continue and was set aside");
+        Ok(())
     }
 
     // ----- calls -----------------------------------------------------------------------------------------------
@@ -622,8 +698,31 @@ impl Engine {
             tracing::warn!(key = %call.idempotency_key, "call outcome dropped: the claim is no longer ours");
             return Ok(());
         }
-        self.apply_call_outcome(tx.as_mut(), &call.run_id, &call.step, call.attempt, outcome, now).await?;
-        tx.commit().await?;
+        match self.apply_call_outcome(tx.as_mut(), &call.run_id, &call.step, call.attempt, outcome, now).await
+        {
+            Ok(()) => tx.commit().await?,
+            Err(error) if error.is_transient() => return Err(error),
+            Err(error) => {
+                // The run cannot take the result; keep the outcome with the call (so the call is not made
+                // again and again) and say why.
+                drop(tx);
+                let mut tx = self.store.begin().await?;
+                if tx.finish_call(call.id, call.fence, &outcome_json, now.unix_seconds()).await? {
+                    tx.append_audit(&[NewAudit {
+                        at: now.unix_seconds(),
+                        kind: "engine_error".to_owned(),
+                        run_id: Some(call.run_id.clone()),
+                        step: Some(call.step.clone()),
+                        attempt: Some(call.attempt),
+                        detail: format!("the call's outcome could not be applied: {error}"),
+                        ..NewAudit::default()
+                    }])
+                    .await?;
+                    tx.commit().await?;
+                }
+                tracing::error!(%error, run = %call.run_id, "a call's outcome could not be applied to its run");
+            }
+        }
         self.calls_queued.notify_one();
         Ok(())
     }
@@ -796,7 +895,10 @@ impl Engine {
     pub async fn reconcile(&self) -> Result<Reconciled, EngineError> {
         let mut report = Reconciled::default();
         for row in self.store.runs_without_wakeup(1000).await? {
-            let (_, state) = self.load(&row)?;
+            let Ok((_, state)) = self.load(&row) else {
+                report.stuck.push(row.id.clone());
+                continue;
+            };
             let now = self.now();
             if state.is_finished() {
                 continue;

@@ -363,7 +363,51 @@ async fn a_late_cancel_is_not_kept_for_the_next_run_with_the_same_key(backend: B
     world.stop().await;
 }
 
+/// Breaks a stored run behind the engine's back, as a bad manual edit or a bug would.
+async fn corrupt_run_state(world: &World, key: &str) {
+    let sql = format!("UPDATE runs SET state = '{{not json' WHERE key = '{key}'");
+    if world.db_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&world.db_url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&world.db_url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+async fn an_unreadable_run_is_set_aside_and_blocks_nothing(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    world.send(&event("evt_p1", "order.created", "ord_poison")).await;
+    world.send(&event("evt_p2", "order.created", "ord_fine")).await;
+    world.settle().await;
+    corrupt_run_state(&world, "ord_poison").await;
+    // An event for the broken run cannot be routed; it is set aside, and events behind it still flow.
+    world.send(&event("evt_p3", "order.cancelled", "ord_poison")).await;
+    world.send(&event("evt_p4", "order.created", "ord_after")).await;
+    world.settle().await;
+    let store = world.server.as_ref().unwrap().engine.store().clone();
+    assert_eq!(store.event("test", "evt_p3").await.unwrap().unwrap().status, "failed");
+    assert_eq!(store.event("test", "evt_p4").await.unwrap().unwrap().status, "routed");
+    // The broken run's timer does not block the others: three days later the healthy runs follow up.
+    world.advance(3 * 86_400);
+    world.settle().await;
+    let follow: Vec<Value> = world.mock.seen("follow-up").iter().map(|s| s.body["order"].clone()).collect();
+    assert!(follow.contains(&json!("ord_fine")) && follow.contains(&json!("ord_after")), "{follow:?}");
+    let (_, metrics) = world.get("/metrics").await;
+    let metrics = metrics.as_str().unwrap_or_default().to_owned();
+    assert!(metrics.contains("kind=\"event_set_aside\"} 1"), "{metrics}");
+    // The reconciler reports it (and only it) as stuck.
+    let report = world.server.as_ref().unwrap().engine.reconcile().await.unwrap();
+    let runs = world.runs().await;
+    let poison = runs.iter().find(|r| r["key"] == "ord_poison").unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(report.stuck, vec![poison]);
+    world.stop().await;
+}
+
 on_both_databases!(
+    an_unreadable_run_is_set_aside_and_blocks_nothing,
     a_late_cancel_is_not_kept_for_the_next_run_with_the_same_key,
     three_day_wait_fires_on_time,
     failing_call_is_retried_then_escalated_and_decisions_move_the_run,
