@@ -155,6 +155,8 @@ pub enum ParseError {
     WrongType { field: &'static str, expected: &'static str, found: &'static str },
     #[error("field `{field}` is an empty string")]
     EmptyField { field: &'static str },
+    #[error("the event's `{field}` contains a control character")]
+    ControlCharacter { field: &'static str },
     #[error("missing header {0}")]
     MissingHeader(&'static str),
     #[error("header {header} is unusable: {reason}")]
@@ -322,6 +324,17 @@ fn verify_shopify(secrets: &[&[u8]], headers: &HeaderMap, body: &[u8]) -> Result
 
 /// After verification: the (id, type, payload) of the event, per the source's conventions (see the module docs).
 pub fn parse_event(kind: SourceKind, headers: &HeaderMap, body: &[u8]) -> Result<ParsedEvent, ParseError> {
+    let parsed = parse_identity(kind, headers, body)?;
+    // Ids and types name rows and locks; a control character (a NUL above all) cannot be stored everywhere.
+    for (field, value) in [("id", &parsed.id), ("type", &parsed.event_type)] {
+        if value.chars().any(char::is_control) {
+            return Err(ParseError::ControlCharacter { field });
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_identity(kind: SourceKind, headers: &HeaderMap, body: &[u8]) -> Result<ParsedEvent, ParseError> {
     if kind == SourceKind::Shopify {
         let id = match header_for_parse(headers, SHOPIFY_WEBHOOK_ID)? {
             Some(id) => id,

@@ -323,7 +323,9 @@ pub enum FlowError {
 
 /// Why a text is not an id or key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("an id or key must be non-empty and have no whitespace, got {0:?}")]
+#[error(
+    "an id or key must be non-empty, without control characters (and an id without whitespace), got {0:?}"
+)]
 pub struct BadId(pub String);
 
 impl RunState {
@@ -420,7 +422,8 @@ impl fmt::Display for RunId {
 impl EventKey {
     pub fn new(text: impl Into<String>) -> Result<EventKey, BadId> {
         let text = text.into();
-        if text.trim().is_empty() {
+        // A key names a run and a lock in the database; control characters (NUL above all) cannot be stored.
+        if text.trim().is_empty() || text.chars().any(char::is_control) {
             return Err(BadId(text));
         }
         Ok(EventKey(text))

@@ -71,6 +71,8 @@ pub enum DecideError {
     NotFound(String),
     #[error("inbox item {id} is already {status}{}", by.as_deref().map(|by| format!(" (by {by})")).unwrap_or_default())]
     AlreadyDecided { id: String, status: String, by: Option<String> },
+    #[error("inbox item {id} cannot be {decision}: {why}")]
+    NotApplicable { id: String, decision: String, why: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -102,6 +104,8 @@ pub struct Engine {
     pub events_stored: Arc<Notify>,
     /// Woken when a transition created calls.
     calls_queued: Notify,
+    /// Workflow versions read from the database after start (stored by another node).
+    later_versions: std::sync::RwLock<std::collections::HashMap<(String, u32), Arc<Workflow>>>,
 }
 
 /// The audit detail and id of what a transition concerns.
@@ -145,6 +149,7 @@ impl Engine {
             metrics,
             events_stored: Arc::new(Notify::new()),
             calls_queued: Notify::new(),
+            later_versions: Default::default(),
         }
     }
 
@@ -273,7 +278,7 @@ impl Engine {
             let concerning = Concerning { event_id: Some(&event.id), actor: None };
             match (live, is_trigger) {
                 (Some(row), is_trigger) => {
-                    let (def, state) = self.load(&row)?;
+                    let (def, state) = self.load_in(tx, &row).await?;
                     let input = if is_trigger {
                         Input::Start { trigger: event.clone(), earlier: Vec::new() }
                     } else {
@@ -362,8 +367,11 @@ impl Engine {
     /// The definition a stored run is pinned to, and its state.
     fn load(&self, row: &RunRow) -> Result<(Arc<Workflow>, RunState), EngineError> {
         let version = u32::try_from(row.version).unwrap_or_default();
-        let def =
-            self.workflows.pinned(&row.workflow, version).ok_or_else(|| EngineError::MissingWorkflow {
+        let def = self
+            .workflows
+            .pinned(&row.workflow, version)
+            .or_else(|| self.later_versions.read().ok()?.get(&(row.workflow.clone(), version)).cloned())
+            .ok_or_else(|| EngineError::MissingWorkflow {
                 run: row.id.clone(),
                 workflow: row.workflow.clone(),
                 version: row.version,
@@ -371,6 +379,23 @@ impl Engine {
         let state: RunState = serde_json::from_str(&row.state)
             .map_err(|error| EngineError::BadState { run: row.id.clone(), error: error.to_string() })?;
         Ok((def, state))
+    }
+
+    /// Like `load`, but a version this process did not load at start (another node stored it during a rolling
+    /// deploy) is read from the database and kept.
+    async fn load_in(&self, tx: &mut dyn Tx, row: &RunRow) -> Result<(Arc<Workflow>, RunState), EngineError> {
+        match self.load(row) {
+            Err(EngineError::MissingWorkflow { .. }) => {
+                if let Some((source, origin)) = tx.workflow_source(&row.workflow, row.version).await?
+                    && let Ok(def) = seam_flow::parse_workflow(&origin, &source)
+                    && let Ok(mut later) = self.later_versions.write()
+                {
+                    later.insert((def.name.clone(), def.version), Arc::new(def));
+                }
+                self.load(row)
+            }
+            other => other,
+        }
     }
 
     /// Writes a transition: the run's state and wake-up time (checking the fence), and every effect that is a
@@ -570,7 +595,7 @@ impl Engine {
             let now = self.now();
             let mut tx = self.store.begin().await?;
             let Some(row) = tx.due_run(now.unix_seconds()).await? else { return Ok(fired) };
-            let (def, state) = match self.load(&row) {
+            let (def, state) = match self.load_in(tx.as_mut(), &row).await {
                 Ok(loaded) => loaded,
                 Err(error) => {
                     // The run cannot be read or its definition is gone: take its wake-up away so it cannot
@@ -693,6 +718,8 @@ impl Engine {
         let now = self.now();
         let outcome_json = serde_json::to_string(&outcome).unwrap_or_default();
         let mut tx = self.store.begin().await?;
+        // The run first, then its call: the same lock order as a transition that ends the run.
+        tx.lock_run(&call.run_id).await?;
         if !tx.finish_call(call.id, call.fence, &outcome_json, now.unix_seconds()).await? {
             // Our lease expired and another worker claimed the call (or the run finished): its outcome counts.
             tracing::warn!(key = %call.idempotency_key, "call outcome dropped: the claim is no longer ours");
@@ -737,7 +764,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<(), EngineError> {
         let Some(row) = tx.lock_run(run_id).await? else { return Ok(()) };
-        let (def, state) = self.load(&row)?;
+        let (def, state) = self.load_in(tx, &row).await?;
         let step = StepId::parse(step)
             .map_err(|error| EngineError::BadState { run: row.id.clone(), error: error.0.clone() })?;
         let attempt = u32::try_from(attempt).unwrap_or_default();
@@ -778,7 +805,13 @@ impl Engine {
         note: Option<&str>,
     ) -> Result<InboxItem, DecideError> {
         let now = self.now();
+        // Lock order everywhere: the run, then what belongs to it (inbox item, call). Read the item first, outside
+        // any transaction, only to learn its run.
+        let Some(peek) = self.store.inbox_item(id).await? else {
+            return Err(DecideError::NotFound(id.to_owned()));
+        };
         let mut tx = self.store.begin().await?;
+        let run = tx.lock_run(&peek.run_id).await?;
         let Some(item) = tx.lock_inbox(id).await? else { return Err(DecideError::NotFound(id.to_owned())) };
         if item.status != "open" {
             return Err(DecideError::AlreadyDecided {
@@ -792,6 +825,18 @@ impl Engine {
             DecisionKind::Retry => "retried",
             DecisionKind::Dismiss => "dismissed",
         };
+        let Some(row) = run else { return Err(DecideError::NotFound(id.to_owned())) };
+        let (def, state) = self.load_in(tx.as_mut(), &row).await?;
+        let input = Input::Decision { escalation: id.to_owned(), decision, by: by.to_owned() };
+        let transition = self.decide(&def, &state, input, now)?;
+        if matches!(&transition.state.waiting, Waiting::Decision { escalation, .. } if escalation == id) {
+            // The run did not take the decision (a retry with no step to retry): say so, change nothing.
+            return Err(DecideError::NotApplicable {
+                id: id.to_owned(),
+                decision: word.to_owned(),
+                why: "its escalate step has no call step to retry; resolve or dismiss it".to_owned(),
+            });
+        }
         tx.decide_inbox(id, word, Some(by), note, now.unix_seconds()).await?;
         tx.append_audit(&[NewAudit {
             at: now.unix_seconds(),
@@ -809,15 +854,10 @@ impl Engine {
             data: Some(json!({ "inbox_item": id, "decision": word, "by": by, "note": note }).to_string()),
         }])
         .await?;
-        if let Some(row) = tx.lock_run(&item.run_id).await? {
-            let (def, state) = self.load(&row)?;
-            let input = Input::Decision { escalation: id.to_owned(), decision, by: by.to_owned() };
-            let transition = self.decide(&def, &state, input, now)?;
-            let concerning = Concerning { event_id: None, actor: Some(by) };
-            let restarts = self.commit(tx.as_mut(), &def, Some(&row), transition, concerning, now).await?;
-            for trigger in restarts {
-                self.start_run(tx.as_mut(), &def.name, trigger, now).await?;
-            }
+        let concerning = Concerning { event_id: None, actor: Some(by) };
+        let restarts = self.commit(tx.as_mut(), &def, Some(&row), transition, concerning, now).await?;
+        for trigger in restarts {
+            self.start_run(tx.as_mut(), &def.name, trigger, now).await?;
         }
         tx.commit().await?;
         self.metrics.inc("seam_decisions_total", format!("decision=\"{word}\""));
@@ -831,7 +871,7 @@ impl Engine {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let Some(row) = tx.lock_run(id).await? else { return Ok(None) };
-        let (def, state) = self.load(&row)?;
+        let (def, state) = self.load_in(tx.as_mut(), &row).await?;
         let input = Input::Cancel { reason: format!("{reason} (by {by})") };
         let transition = self.decide(&def, &state, input, now)?;
         let concerning = Concerning { event_id: None, actor: Some(by) };
@@ -905,19 +945,25 @@ impl Engine {
             }
             if state.timer.is_some() {
                 let mut tx = self.store.begin().await?;
-                if let Some(row) = tx.lock_run(&row.id).await? {
-                    let key = state.key.as_ref().map(|key| key.as_str().to_owned());
+                // Decide from the locked row: the run may have moved since it was listed.
+                if let Some(locked) = tx.lock_run(&row.id).await?
+                    && let Ok((_, current)) = self.load(&locked)
+                    && !current.is_finished()
+                    && locked.wake_at.is_none()
+                    && current.timer.is_some()
+                {
+                    let key = current.key.as_ref().map(|key| key.as_str().to_owned());
                     let update = RunUpdate {
-                        status: status_word(state.status),
+                        status: status_word(current.status),
                         key: key.as_deref(),
-                        state: &row.state,
-                        wake_at: state.wake_at().map(Timestamp::unix_seconds),
+                        state: &locked.state,
+                        wake_at: current.wake_at().map(Timestamp::unix_seconds),
                         now: now.unix_seconds(),
                     };
-                    tx.update_run(&row.id, row.fence, &update).await?;
+                    tx.update_run(&locked.id, locked.fence, &update).await?;
+                    tx.commit().await?;
+                    report.repaired.push(row.id.clone());
                 }
-                tx.commit().await?;
-                report.repaired.push(row.id.clone());
                 continue;
             }
             let owed = match &state.waiting {

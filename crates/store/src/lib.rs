@@ -317,6 +317,8 @@ pub trait Tx: Send {
     /// The live (not finished) run for (workflow, key), locked.
     async fn live_run(&mut self, workflow: &str, key: &str) -> Result<Option<RunRow>>;
     async fn lock_run(&mut self, id: &str) -> Result<Option<RunRow>>;
+    /// A stored workflow version's (source, origin), for a run pinned to a version this process did not load.
+    async fn workflow_source(&mut self, name: &str, version: i64) -> Result<Option<(String, String)>>;
     /// Whether any run, live or finished, exists for (workflow, key).
     async fn any_run(&mut self, workflow: &str, key: &str) -> Result<bool>;
     /// One live run whose wake-up time is due, locked (skipping runs another node holds).
@@ -332,7 +334,8 @@ pub trait Tx: Send {
     /// Inserts a call; a call for the same (run, step, attempt) already stored is left as it is (returns false).
     /// Two attempts may share an idempotency key: a transient failure's retry repeats the same request.
     async fn insert_call(&mut self, call: &NewCall) -> Result<bool>;
-    /// Records a call's outcome if `fence` is still the latest claim's. Returns false if another claim won.
+    /// Records a call's outcome if `fence` is still the latest claim's. Returns false if another claim won. A call
+    /// skipped because its run ended while the request was out is recorded too: it was made, and the audit says so.
     async fn finish_call(&mut self, id: i64, fence: i64, outcome: &str, now: i64) -> Result<bool>;
     async fn call_for_attempt(&mut self, run_id: &str, step: &str, attempt: i64) -> Result<Option<CallRow>>;
     /// Marks a finished run's pending calls `skipped`, so no worker makes them. Returns how many.

@@ -447,6 +447,14 @@ impl Tx for BackendTx {
         found.as_ref().map(run_row).transpose()
     }
 
+    async fn workflow_source(&mut self, name: &str, version: i64) -> Result<Option<(String, String)>> {
+        Ok(sqlx::query_as("SELECT source, origin FROM workflows WHERE name = $1 AND version = $2")
+            .bind(name)
+            .bind(version)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
     async fn any_run(&mut self, workflow: &str, key: &str) -> Result<bool> {
         let found: Option<String> = sqlx::query_scalar("SELECT id FROM runs WHERE workflow = $1 AND key = $2 LIMIT 1")
             .bind(workflow)
@@ -545,7 +553,7 @@ impl Tx for BackendTx {
     async fn finish_call(&mut self, id: i64, fence: i64, outcome: &str, now: i64) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE calls SET status = 'done', outcome = $1, done_at = $2, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $3 AND fence = $4 AND status = 'pending'",
+             WHERE id = $3 AND fence = $4 AND status IN ('pending', 'skipped')",
         )
         .bind(outcome)
         .bind(now)

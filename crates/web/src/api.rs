@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use seam_connectors::verify::{Verifier, VerifyError, parse_event};
 use seam_flow::{Clock, DecisionKind, SystemClock, Timestamp};
-use seam_runtime::{DecideError, Engine, Intake, IntakeOutcome, Metrics};
+use seam_runtime::{DecideError, Engine, Intake, IntakeOutcome, Metrics, label};
 use seam_store::{InboxItem, NewEvent, RunFilter, RunRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,11 +66,10 @@ async fn webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // Only configured names become label values, so a stranger cannot grow (or forge lines in) /metrics.
+    let shown = if state.sources.contains_key(&source) { label(&source) } else { "unknown".to_owned() };
     let count = |outcome: &str| {
-        state.metrics.inc(
-            "seam_webhooks_total",
-            format!("source=\"{}\",outcome=\"{outcome}\"", seam_runtime_label(&source)),
-        )
+        state.metrics.inc("seam_webhooks_total", format!("source=\"{shown}\",outcome=\"{outcome}\""))
     };
     let Some(verifier) = state.sources.get(&source) else {
         count("unknown_source");
@@ -116,7 +115,8 @@ async fn webhook(
         Err(problem) => {
             count("unparseable");
             let reason = problem.to_string();
-            let text = String::from_utf8_lossy(&body);
+            // Kept as text: invalid UTF-8 becomes U+FFFD and NUL (which PostgreSQL text cannot hold) `\u0000`.
+            let text = String::from_utf8_lossy(&body).replace('\0', "\\u0000");
             return match state.engine.store().insert_dead_letter(&source, now, &reason, &text).await {
                 Ok(id) => (
                     StatusCode::BAD_REQUEST,
@@ -158,10 +158,6 @@ async fn webhook(
             error(StatusCode::SERVICE_UNAVAILABLE, format!("event not stored, retry later: {problem}"))
         }
     }
-}
-
-fn seam_runtime_label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 // ----- health and metrics --------------------------------------------------------------------------------------
@@ -318,7 +314,9 @@ async fn inbox_decide(
     match state.engine.decide_item(&id, decision, &by, body.note.as_deref()).await {
         Ok(item) => axum::Json(item_json(&item)).into_response(),
         Err(DecideError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
-        Err(problem @ DecideError::AlreadyDecided { .. }) => error(StatusCode::CONFLICT, problem.to_string()),
+        Err(problem @ (DecideError::AlreadyDecided { .. } | DecideError::NotApplicable { .. })) => {
+            error(StatusCode::CONFLICT, problem.to_string())
+        }
         Err(DecideError::Engine(problem)) => store_error(problem),
     }
 }

@@ -363,6 +363,72 @@ async fn a_late_cancel_is_not_kept_for_the_next_run_with_the_same_key(backend: B
     world.stop().await;
 }
 
+const ASK_FIRST: &str = r#"
+name = "ask-first"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "test"
+event = "refund.requested"
+key = "{{ event.data.id }}"
+
+[[steps]]
+id = "approve"
+[steps.escalate]
+team = "support"
+title = "Approve refund {{ trigger.data.id }}"
+"#;
+
+async fn a_retry_with_nothing_to_retry_is_refused_and_changes_nothing(backend: Backend) {
+    let Some(world) = World::start(backend, &[ASK_FIRST], "").await else { return };
+    world.send(&event("evt_r", "refund.requested", "re_1")).await;
+    world.settle().await;
+    let items = world.inbox("open").await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["assignee"], "support", "no route matches: the team");
+    let item = items[0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = world.post_json(&format!("/api/inbox/{item}/retry"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("no call step to retry"), "{body}");
+    assert_eq!(world.inbox("open").await.len(), 1, "the item is still open");
+    let (status, _) = world.post_json(&format!("/api/inbox/{item}/resolve"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 200);
+    world.settle().await;
+    assert_eq!(world.only_run().await["status"], "succeeded");
+    world.stop().await;
+}
+
+async fn control_characters_cannot_wedge_the_engine(backend: Backend) {
+    let Some(world) = World::start(backend, &[THREE_STEP], "").await else { return };
+    // A NUL inside the correlation key: stored, but it starts nothing (the key is refused and audited).
+    let (status, _) =
+        world.send(&json!({ "id": "evt_nul", "type": "order.created", "data": { "id": "a\u{0}b" } })).await;
+    assert_eq!(status, 200);
+    // A NUL in the event id: unparseable, kept as a dead letter.
+    let (status, body) =
+        world.send(&json!({ "id": "evt\u{0}x", "type": "order.created", "data": { "id": "z" } })).await;
+    assert_eq!(status, 400, "{body}");
+    // A raw NUL byte in an otherwise signed body: a dead letter too, not a database error.
+    let raw = b"{\"id\": \"x\0\"}".to_vec();
+    let signature = seam_connectors::verify::generic_signature(&raw, support::SECRET);
+    let (status, body) = world.post_raw("/webhooks/test", raw, &[("X-Seam-Signature", &signature)]).await;
+    assert_eq!(status, 400, "{body}");
+    // Everything after still flows.
+    world.send(&event("evt_ok", "order.created", "ord_ok")).await;
+    world.settle().await;
+    let runs = world.runs().await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["key"], "ord_ok");
+    // A source name cannot write lines into /metrics.
+    let (status, _) = world.post_raw("/webhooks/x%0Aseam_forged_total%201%0A%23", b"{}".to_vec(), &[]).await;
+    assert_eq!(status, 404);
+    let metrics = world.client.get(world.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("seam_forged_total"), "{metrics}");
+    assert!(metrics.contains("source=\"unknown\",outcome=\"unknown_source\"} 1"), "{metrics}");
+    world.stop().await;
+}
+
 /// Breaks a stored run behind the engine's back, as a bad manual edit or a bug would.
 async fn corrupt_run_state(world: &World, key: &str) {
     let sql = format!("UPDATE runs SET state = '{{not json' WHERE key = '{key}'");
@@ -407,6 +473,8 @@ async fn an_unreadable_run_is_set_aside_and_blocks_nothing(backend: Backend) {
 }
 
 on_both_databases!(
+    a_retry_with_nothing_to_retry_is_refused_and_changes_nothing,
+    control_characters_cannot_wedge_the_engine,
     an_unreadable_run_is_set_aside_and_blocks_nothing,
     a_late_cancel_is_not_kept_for_the_next_run_with_the_same_key,
     three_day_wait_fires_on_time,
