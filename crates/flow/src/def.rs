@@ -102,7 +102,8 @@ pub struct Step {
     pub outcome: Option<Template>,
 }
 
-/// Exactly one per step.
+/// Exactly one per step. (A handful per workflow, built once: the size difference between variants is harmless.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -189,6 +190,10 @@ pub struct BusinessHours {
     pub days: Vec<u32>,
     /// The local time's offset from UTC, in seconds.
     pub utc_offset: i32,
+    /// The offset read from the data at each attempt instead (`utc_offset = "{{ ... }}"`), such as the customer's
+    /// own: it renders to `+HH:MM` / `-HH:MM`; when it cannot, `utc_offset` (UTC) is used and the audit says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_from: Option<crate::Template>,
 }
 
 /// What went wrong with an outside call, as a connector classifies it. Retryable or fatal is decided by the

@@ -481,30 +481,32 @@ impl Reader<'_> {
             }),
             None => Some(vec![0, 1, 2, 3, 4]),
         };
+        let mut utc_offset_from = None;
         let utc_offset = match table.get("utc_offset") {
+            Some(offset) if offset.node.get_ref().as_str().is_some_and(|text| text.contains("{{")) => {
+                utc_offset_from = Some(self.template(&offset, Scope::Step));
+                Some(0)
+            }
             Some(offset) => self.string(&offset).and_then(|text| {
-                let parsed = text.split_at_checked(1).and_then(|(sign, rest)| {
-                    let sign = match sign {
-                        "+" => 1,
-                        "-" => -1,
-                        _ => return None,
-                    };
-                    let (hours, minutes) = rest.split_once(':')?;
-                    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
-                    ((0..=14).contains(&hours) && (0..60).contains(&minutes))
-                        .then_some(sign * (hours * 3600 + minutes * 60))
-                });
-                parsed.or_else(|| {
-                    self.fail(&offset, format!("{text:?} is not an offset; use \"+02:00\" or \"-05:00\""))
+                parse_utc_offset(text).or_else(|| {
+                    self.fail(
+                        &offset,
+                        format!("{text:?} is not an offset; use \"+02:00\" or \"-05:00\", or a template giving one"),
+                    )
                 })
             }),
             None => Some(0),
+        };
+        let utc_offset_from = match utc_offset_from {
+            Some(Some(template)) => Some(template),
+            Some(None) => return None,
+            None => None,
         };
         let (from, to) = (from?, to?);
         if from >= to {
             return self.fail_table(&table, "to", "the window must close after it opens");
         }
-        Some(BusinessHours { from, to, days: days?, utc_offset: utc_offset? })
+        Some(BusinessHours { from, to, days: days?, utc_offset: utc_offset?, utc_offset_from })
     }
 
     fn wait(&mut self, field: &Field<'_, '_>) -> Option<Action> {
@@ -934,4 +936,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// `+HH:MM` or `-HH:MM` (hours 0 to 14) as seconds east of UTC.
+pub(crate) fn parse_utc_offset(text: &str) -> Option<i32> {
+    let (sign, rest) = text.trim().split_at_checked(1)?;
+    let sign = match sign {
+        "+" => 1,
+        "-" => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    let digits = hours.bytes().chain(minutes.bytes()).all(|b| b.is_ascii_digit());
+    if !((1..=2).contains(&hours.len()) && minutes.len() == 2 && digits) {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    ((0..=14).contains(&hours) && (0..60).contains(&minutes)).then_some(sign * (hours * 3600 + minutes * 60))
 }

@@ -634,13 +634,8 @@ impl<'d> Machine<'d> {
         let next = attempt + 1;
         // Transient failures say nothing about the request; the next attempt is the same request.
         self.step_state(&step.id).repeat = kind.is_transient();
-        let at = schedule::attempt_at(
-            &call.retry.schedule,
-            &step.id,
-            next + 1 - first,
-            now,
-            self.state.jitter_seed,
-        );
+        let schedule = self.local_schedule(&call.retry.schedule, &step.id);
+        let at = schedule::attempt_at(&schedule, &step.id, next + 1 - first, now, self.state.jitter_seed);
         self.schedule_attempt(step, next, first, last, at)
     }
 
@@ -874,7 +869,8 @@ impl<'d> Machine<'d> {
             Action::Call(call) => {
                 let first = attempts_before + 1;
                 let last = attempts_before + call.retry.attempts;
-                let at = schedule::attempt_at(&call.retry.schedule, &step.id, 1, now, self.state.jitter_seed);
+                let schedule = self.local_schedule(&call.retry.schedule, &step.id);
+                let at = schedule::attempt_at(&schedule, &step.id, 1, now, self.state.jitter_seed);
                 self.schedule_attempt(step, first, first, last, at)?;
                 Ok(None)
             }
@@ -1148,6 +1144,31 @@ impl<'d> Machine<'d> {
         }
         self.state.waiting = Waiting::Nothing;
         self.state.timer = None;
+    }
+
+    /// The schedule with its business hours in the offset the data gives (`utc_offset = "{{ ... }}"`), or UTC
+    /// (audited) when the template does not give one.
+    fn local_schedule(&mut self, schedule: &crate::def::Schedule, step: &StepId) -> crate::def::Schedule {
+        let mut local = schedule.clone();
+        let Some(hours) = local.business_hours.as_mut() else { return local };
+        let Some(template) = hours.utc_offset_from.take() else { return local };
+        let rendered = template.render(&self.context());
+        match rendered.as_ref().ok().and_then(Value::as_str).and_then(crate::parse::parse_utc_offset) {
+            Some(offset) => hours.utc_offset = offset,
+            None => {
+                let why = match rendered {
+                    Ok(value) => format!("{value} is not an offset such as \"-05:00\""),
+                    Err(error) => error.to_string(),
+                };
+                self.audit(
+                    AuditKind::TemplateFailed,
+                    Some(step),
+                    None,
+                    format!("business hours in UTC: utc_offset {template}: {why}"),
+                );
+            }
+        }
+        local
     }
 
     fn set_timer(&mut self, at: Timestamp) {

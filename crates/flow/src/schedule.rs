@@ -151,8 +151,13 @@ mod tests {
 
     #[test]
     fn business_hours_and_paydays_place_attempts() {
-        let hours =
-            BusinessHours { from: 9 * 3600, to: 17 * 3600, days: vec![0, 1, 2, 3, 4], utc_offset: -5 * 3600 };
+        let hours = BusinessHours {
+            from: 9 * 3600,
+            to: 17 * 3600,
+            days: vec![0, 1, 2, 3, 4],
+            utc_offset: -5 * 3600,
+            utc_offset_from: None,
+        };
         // Saturday 2026-01-31 at 12:00 in New York moves to Monday 09:00 there, 14:00 UTC.
         assert_eq!(
             into_business_hours(at("2026-01-31T17:00:00Z"), &hours).to_string(),

@@ -1165,3 +1165,58 @@ fn a_transient_failure_repeats_the_same_request_and_an_answer_starts_a_new_one()
 "#,
     );
 }
+
+#[test]
+fn business_hours_can_follow_the_customer_s_offset_from_the_data() {
+    let text = |offset: &str| {
+        format!(
+            r#"
+name = "local"
+zone = "order_to_cash"
+version = 1
+
+[trigger]
+source = "stripe"
+event = "invoice.payment_failed"
+key = "{{{{ event.data.object.id }}}}"
+
+[[steps]]
+id = "retry"
+call = "stripe.pay_invoice"
+with = {{ invoice = "{{{{ trigger.data.object.id }}}}" }}
+schedule = {{ after = ["1d"], business_hours = {{ from = "09:00", to = "18:00", utc_offset = "{offset}" }} }}
+"#
+        )
+    };
+    let wake = |offset: &str, tz: serde_json::Value| {
+        let def = workflow_from(&text(offset));
+        let state = RunState::new(&def, RunId::new("run_1").unwrap(), 7);
+        let trigger = Event {
+            id: "evt_1".into(),
+            source: "stripe".into(),
+            event_type: "invoice.payment_failed".into(),
+            payload: serde_json::json!({ "data": { "object": { "id": "in_1", "tz": tz } } }),
+        };
+        // Monday 5 January 2026, 10:00 UTC: the first attempt is due Tuesday 10:00 UTC before placement.
+        let now = Timestamp::parse_rfc3339("2026-01-05T10:00:00Z").unwrap();
+        let transition = apply(&def, &state, Input::Start { trigger, earlier: vec![] }, now).unwrap();
+        let audits: Vec<String> = transition
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Audit(a) => Some(a.detail.clone()),
+                _ => None,
+            })
+            .collect();
+        (transition.state.wake_at().unwrap().to_string(), audits)
+    };
+    // 10:00 UTC is 05:00 in New York (-05:00): moved to 09:00 there, 14:00 UTC.
+    assert_eq!(wake("{{ trigger.data.object.tz }}", serde_json::json!("-05:00")).0, "2026-01-06T14:00:00Z");
+    // The same in a fixed offset, for comparison, and in UTC it is already inside the window.
+    assert_eq!(wake("-05:00", serde_json::json!(null)).0, "2026-01-06T14:00:00Z");
+    assert_eq!(wake("{{ trigger.data.object.tz }}", serde_json::json!("+00:00")).0, "2026-01-06T10:00:00Z");
+    // Data without a usable offset: UTC, and the audit says why.
+    let (at, audits) = wake("{{ trigger.data.object.tz }}", serde_json::json!("Mars/Olympus"));
+    assert_eq!(at, "2026-01-06T10:00:00Z");
+    assert!(audits.iter().any(|a| a.contains("business hours in UTC")), "{audits:?}");
+}

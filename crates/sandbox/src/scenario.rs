@@ -230,6 +230,23 @@ pub fn attempt_result(seed: u64, index: u64, attempt: u32, outcome: Outcome) -> 
     })
 }
 
+/// A zone's standard UTC offset (`-05:00`), which the sandbox also keeps in a customer's `metadata.utc_offset` (the
+/// convention Seam's failed-payment playbook reads for business hours). Daylight saving is not modelled; an
+/// unknown zone is UTC.
+pub fn standard_offset(zone: &str) -> &'static str {
+    match zone {
+        "America/New_York" => "-05:00",
+        "America/Los_Angeles" => "-08:00",
+        "America/Sao_Paulo" => "-03:00",
+        "Europe/London" => "+00:00",
+        "Europe/Berlin" | "Africa/Lagos" => "+01:00",
+        "Asia/Kolkata" => "+05:30",
+        "Asia/Tokyo" => "+09:00",
+        "Australia/Sydney" => "+10:00",
+        _ => "+00:00",
+    }
+}
+
 /// A customer's made-up but stable profile for invoice `index`: (name, email, timezone, plan amount in cents).
 pub(crate) fn profile(seed: u64, index: u64) -> (String, String, &'static str, i64) {
     const FIRST: &[&str] = &[

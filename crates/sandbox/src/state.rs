@@ -319,7 +319,7 @@ impl Customer {
                 "rendering_options": null
             },
             "livemode": false,
-            "metadata": { "timezone": self.timezone },
+            "metadata": { "timezone": self.timezone, "utc_offset": crate::scenario::standard_offset(&self.timezone) },
             "name": self.name,
             "next_invoice_sequence": self.invoices + 1,
             "phone": null,

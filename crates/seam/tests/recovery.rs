@@ -275,6 +275,33 @@ async fn three_soft_failures_escalate(backend: Backend) {
         .map(|(key, _)| key)
         .collect();
     assert_eq!(keys.len(), 3, "each declined attempt is a new request with its own key: {keys:?}");
+    // Every attempt was placed inside the customer's business hours (their offset is in the customer's metadata).
+    let customer = world.sandbox().customer(invoice["customer"].as_str().unwrap()).unwrap();
+    let offset = customer["metadata"]["utc_offset"].as_str().unwrap().to_owned();
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let offset_secs =
+        sign * (offset[1..3].parse::<i64>().unwrap() * 3600 + offset[4..6].parse::<i64>().unwrap() * 60);
+    let run = world.run_for(id).await;
+    let scheduled: Vec<i64> = run["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "attempt_scheduled" && a["step"] == "retry")
+        .map(|a| {
+            let at = a["detail"].as_str().unwrap().trim_start_matches("at ");
+            seam_flow::Timestamp::parse_rfc3339(at).unwrap().unix_seconds()
+        })
+        .collect();
+    assert_eq!(scheduled.len(), 3, "{run}");
+    for at in scheduled {
+        let local = at + offset_secs;
+        let hour = local.rem_euclid(86_400) / 3600;
+        let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7); // 1970-01-01 was a Thursday; 0 = Monday
+        assert!(
+            (9..18).contains(&hour) && weekday < 5,
+            "attempt at {at} is {hour}h on day {weekday} at {offset}"
+        );
+    }
     // Finance writes it off: the dismissal is recorded.
     let item = items[0]["id"].as_str().unwrap();
     let response = world
