@@ -202,14 +202,23 @@ fn seam_trigger_sends_a_signed_event_that_starts_a_run() {
     let unknown = trigger("invoice.exploded", &[]);
     assert_eq!(unknown.status.code(), Some(2));
 
-    signal(&serve, "-TERM");
-    assert!(wait_exit(&mut serve).success());
-    let export = Command::new(env!("CARGO_BIN_EXE_seam"))
-        .args(["audit", "export", "--db", "sqlite:seam.db", "--format", "json"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let audit = String::from_utf8_lossy(&export.stdout);
+    // Routing is asynchronous: wait (reading the audit log from another process) until the cancel landed.
+    let export = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args(["audit", "export", "--db", "sqlite:seam.db", "--format", "json"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut audit = export();
+    while !audit.contains("\"kind\":\"cancelled\"") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        audit = export();
+    }
     assert!(audit.contains("\"kind\":\"started\""), "{audit}");
     assert!(audit.contains("\"kind\":\"cancelled\""), "{audit}");
+    signal(&serve, "-TERM");
+    assert!(wait_exit(&mut serve).success());
 }
