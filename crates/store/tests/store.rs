@@ -666,13 +666,16 @@ async fn skipped_calls_are_never_made(store: Arc<dyn Store>, _url: String) {
 
     let calls = store.calls_for_run("r1").await.unwrap();
     assert_eq!(calls.iter().map(|c| c.status.as_str()).collect::<Vec<_>>(), ["skipped", "done", "skipped"]);
+    // A call that was already out when its run ended was made: its outcome is kept (the audit says the run did
+    // not take it). A stale claim still cannot write.
     let mut tx = store.begin().await.unwrap();
-    assert!(
-        !tx.finish_call(ids[0], claimed[0].fence, "{}", 1_004).await.unwrap(),
-        "a skipped call stays skipped"
-    );
+    assert!(!tx.finish_call(ids[0], claimed[0].fence - 1, "{}", 1_004).await.unwrap(), "stale fence");
+    assert!(tx.finish_call(ids[0], claimed[0].fence, "{\"made\":true}", 1_004).await.unwrap());
     tx.commit().await.unwrap();
-    assert_eq!(store.calls_for_run("r1").await.unwrap()[0].outcome, None);
+    let first = &store.calls_for_run("r1").await.unwrap()[0];
+    assert_eq!((first.status.as_str(), first.outcome.as_deref()), ("done", Some("{\"made\":true}")));
+    // A skipped call nobody claimed is never handed out.
+    assert_eq!(store.calls_for_run("r1").await.unwrap()[2].status, "skipped");
 
     let late = store.claim_calls("w2", 10_000, 30, 10).await.unwrap();
     assert_eq!(late.iter().map(|c| c.id).collect::<Vec<_>>(), other, "only r2's call is claimable");
