@@ -208,11 +208,14 @@ impl Engine {
                     }
                     let event = &events[0];
                     let mut tx = self.store.begin().await?;
-                    tx.set_event_status(event.seq, "failed", self.now().unix_seconds()).await?;
-                    self.audit_event(tx.as_mut(), event, "routing_failed", error.to_string()).await?;
-                    tx.commit().await?;
-                    self.metrics.inc("seam_engine_errors_total", "loop=\"router\",kind=\"event_set_aside\"");
-                    tracing::error!(%error, event = %event.event_id, "an event could not be routed and was set aside");
+                    // Only if it is still pending: another router may have set it aside meanwhile.
+                    if tx.set_event_status(event.seq, "failed", self.now().unix_seconds()).await? {
+                        self.audit_event(tx.as_mut(), event, "routing_failed", error.to_string()).await?;
+                        tx.commit().await?;
+                        self.metrics
+                            .inc("seam_engine_errors_total", "loop=\"router\",kind=\"event_set_aside\"");
+                        tracing::error!(%error, event = %event.event_id, "an event could not be routed and was set aside");
+                    }
                     one_at_a_time = one_at_a_time.saturating_sub(1);
                 }
             }
@@ -220,10 +223,40 @@ impl Engine {
     }
 
     async fn route_batch(&self, tx: &mut dyn Tx, events: &[StoredEvent]) -> Result<(), EngineError> {
+        // Take every (workflow, key) lock the batch needs up front, in one sorted order, so two nodes routing
+        // overlapping batches queue behind each other instead of deadlocking.
+        let mut keys: BTreeSet<(String, String)> = BTreeSet::new();
+        for stored in events {
+            let Ok(payload) = serde_json::from_str::<Value>(&stored.payload) else { continue };
+            let event = Event {
+                id: stored.event_id.clone(),
+                source: stored.source.clone(),
+                event_type: stored.event_type.clone(),
+                payload,
+            };
+            for def in self.workflows.current() {
+                if let Some(Ok(key)) = def.trigger_key(&event) {
+                    keys.insert((def.name.clone(), key.as_str().to_owned()));
+                }
+            }
+            for name in self.workflows.names() {
+                for def in self.workflows.versions_of(&name) {
+                    keys.extend(
+                        def.listening_keys(&event)
+                            .into_iter()
+                            .map(|key| (name.clone(), key.as_str().to_owned())),
+                    );
+                }
+            }
+        }
+        for (workflow, key) in &keys {
+            tx.lock_key(workflow, key).await?;
+        }
         for event in events {
             let matched = self.route_event(tx, event).await?;
             let status = if matched { "routed" } else { "unmatched" };
-            tx.set_event_status(event.seq, status, self.now().unix_seconds()).await?;
+            // Pending events are locked by this transaction (SKIP LOCKED on PostgreSQL, one writer on SQLite).
+            let _ = tx.set_event_status(event.seq, status, self.now().unix_seconds()).await?;
         }
         Ok(())
     }

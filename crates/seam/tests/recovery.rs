@@ -129,7 +129,7 @@ impl World {
                 .await
                 .unwrap()
                 .is_some_and(|at| at <= self.clock.now().unix_seconds());
-            if delivered && !pending && !due && counts.calls_pending == 0 {
+            if delivered && !pending && !due && counts.calls_pending == 0 && counts.ledger_unshipped == 0 {
                 quiet += 1;
                 if quiet == 3 {
                     return;

@@ -311,7 +311,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 pub trait Tx: Send {
     /// Pending events, oldest first; on PostgreSQL locked with `SKIP LOCKED` so several nodes route different ones.
     async fn pending_events(&mut self, limit: i64) -> Result<Vec<StoredEvent>>;
-    async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<()>;
+    /// Moves a pending event to `status`; false if it was no longer pending (another node routed it).
+    async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<bool>;
     /// Serialises routing for one (workflow, key) until commit (PostgreSQL advisory lock; a no-op on SQLite).
     async fn lock_key(&mut self, workflow: &str, key: &str) -> Result<()>;
     /// The live (not finished) run for (workflow, key), locked.

@@ -418,14 +418,14 @@ impl Tx for BackendTx {
         rows(&found, event_row)
     }
 
-    async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE events SET status = $1, routed_at = $2 WHERE seq = $3")
+    async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE events SET status = $1, routed_at = $2 WHERE seq = $3 AND status = 'pending'")
             .bind(status)
             .bind(now)
             .bind(seq)
             .execute(&mut *self.tx)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn lock_key(&mut self, workflow: &str, key: &str) -> Result<()> {

@@ -234,17 +234,25 @@ assignee = "finance-oncall@example.com"
     /// pending call, no due timer.
     pub async fn settle(&self) {
         let engine = self.server.as_ref().unwrap().engine.clone();
-        for _ in 0..500 {
+        // The server's own loops run too; a check can fall between their commits, so quiet must hold three
+        // times in a row.
+        let mut quiet = 0;
+        for _ in 0..1000 {
             engine.run_until_idle().await.unwrap();
             let counts = engine.store().counts().await.unwrap();
             let pending_events = counts.events_by_status.iter().any(|(s, n)| s == "pending" && *n > 0);
             let due = engine.store().next_wake().await.unwrap().is_some_and(|at| at <= self.now());
-            if counts.calls_pending == 0 && !pending_events && !due {
-                return;
+            if counts.calls_pending == 0 && counts.ledger_unshipped == 0 && !pending_events && !due {
+                quiet += 1;
+                if quiet == 3 {
+                    return;
+                }
+            } else {
+                quiet = 0;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("the engine did not settle within 5 s");
+        panic!("the engine did not settle within 10 s");
     }
 
     pub async fn runs(&self) -> Vec<Value> {
