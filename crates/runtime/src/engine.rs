@@ -252,12 +252,18 @@ impl Engine {
         for (workflow, key) in &keys {
             tx.lock_key(workflow, key).await?;
         }
+        let (mut routed, mut unmatched) = (Vec::new(), Vec::new());
         for event in events {
-            let matched = self.route_event(tx, event).await?;
-            let status = if matched { "routed" } else { "unmatched" };
-            // Pending events are locked by this transaction (SKIP LOCKED on PostgreSQL, one writer on SQLite).
-            let _ = tx.set_event_status(event.seq, status, self.now().unix_seconds()).await?;
+            if self.route_event(tx, event).await? {
+                routed.push(event.seq)
+            } else {
+                unmatched.push(event.seq)
+            }
         }
+        // The batch's events are locked by this transaction (SKIP LOCKED on PostgreSQL, one writer on SQLite).
+        let now = self.now().unix_seconds();
+        tx.set_events_status(&routed, "routed", now).await?;
+        tx.set_events_status(&unmatched, "unmatched", now).await?;
         Ok(())
     }
 

@@ -313,6 +313,8 @@ pub trait Tx: Send {
     async fn pending_events(&mut self, limit: i64) -> Result<Vec<StoredEvent>>;
     /// Moves a pending event to `status`; false if it was no longer pending (another node routed it).
     async fn set_event_status(&mut self, seq: i64, status: &str, now: i64) -> Result<bool>;
+    /// Moves many pending events to `status` in one statement.
+    async fn set_events_status(&mut self, seqs: &[i64], status: &str, now: i64) -> Result<()>;
     /// Serialises routing for one (workflow, key) until commit (PostgreSQL advisory lock; a no-op on SQLite).
     async fn lock_key(&mut self, workflow: &str, key: &str) -> Result<()>;
     /// The live (not finished) run for (workflow, key), locked.
@@ -355,6 +357,7 @@ pub trait Tx: Send {
     /// Closes the run's open items (the run ended without a decision on them).
     async fn close_inbox_for_run(&mut self, run_id: &str, now: i64) -> Result<()>;
 
+    /// Appends audit entries; they are written at [`Tx::commit`], with the rest of the transaction.
     async fn append_audit(&mut self, entries: &[NewAudit]) -> Result<()>;
     /// Inserts a ledger entry; a duplicate idempotency key is ignored (returns false).
     async fn insert_ledger(

@@ -126,6 +126,9 @@ fn rows<T>(rows: &[DbRow], map: fn(&DbRow) -> Result<T>) -> Result<Vec<T>> {
 /// A transaction on this backend.
 struct BackendTx {
     tx: Transaction,
+    /// Audit entries of this transaction, written at commit in as few statements as possible (dropped with a
+    /// rollback, like everything else the transaction wrote).
+    audit: Vec<NewAudit>,
 }
 
 impl std::fmt::Debug for BackendTx {
@@ -150,7 +153,7 @@ impl Store for Backend {
     }
 
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(BackendTx { tx: self.pool.begin().await? }))
+        Ok(Box::new(BackendTx { tx: self.pool.begin().await?, audit: Vec::new() }))
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>> {
@@ -428,6 +431,21 @@ impl Tx for BackendTx {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn set_events_status(&mut self, seqs: &[i64], status: &str, now: i64) -> Result<()> {
+        for chunk in seqs.chunks(EVENT_ROWS_PER_STATEMENT * 5) {
+            let mut update = sqlx::QueryBuilder::<DB>::new("UPDATE events SET status = ");
+            update.push_bind(status.to_owned()).push(", routed_at = ").push_bind(now);
+            update.push(" WHERE status = 'pending' AND seq IN (");
+            let mut list = update.separated(", ");
+            for seq in chunk {
+                list.push_bind(*seq);
+            }
+            update.push(")");
+            update.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     async fn lock_key(&mut self, workflow: &str, key: &str) -> Result<()> {
         Backend::lock_key_now(&mut self.tx, workflow, key).await
     }
@@ -647,6 +665,12 @@ impl Tx for BackendTx {
     }
 
     async fn append_audit(&mut self, entries: &[NewAudit]) -> Result<()> {
+        self.audit.extend_from_slice(entries);
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        let entries = std::mem::take(&mut self.audit);
         // Many rows per statement: a transition writes several entries, and one round trip beats ten.
         for chunk in entries.chunks(AUDIT_ROWS_PER_STATEMENT) {
             let mut insert = sqlx::QueryBuilder::<DB>::new(
@@ -666,6 +690,7 @@ impl Tx for BackendTx {
             });
             insert.build().execute(&mut *self.tx).await?;
         }
+        self.tx.commit().await?;
         Ok(())
     }
 
@@ -693,8 +718,4 @@ impl Tx for BackendTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
 }
