@@ -128,6 +128,18 @@ pub struct Call {
 #[serde(transparent)]
 pub struct ActionName(pub String);
 
+impl ActionName {
+    /// The connector that serves an action: the part before the first `.` (`stripe` for `stripe.pay_invoice`,
+    /// `http` for `http`).
+    pub fn connector_of(action: &str) -> &str {
+        action.split('.').next().unwrap_or(action)
+    }
+
+    pub fn connector(&self) -> &str {
+        ActionName::connector_of(&self.0)
+    }
+}
+
 /// A call argument or ledger field: templates inside any nesting of tables and arrays; other scalars literal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -227,26 +227,8 @@ impl Engine {
         // overlapping batches queue behind each other instead of deadlocking.
         let mut keys: BTreeSet<(String, String)> = BTreeSet::new();
         for stored in events {
-            let Ok(payload) = serde_json::from_str::<Value>(&stored.payload) else { continue };
-            let event = Event {
-                id: stored.event_id.clone(),
-                source: stored.source.clone(),
-                event_type: stored.event_type.clone(),
-                payload,
-            };
-            for def in self.workflows.current() {
-                if let Some(Ok(key)) = def.trigger_key(&event) {
-                    keys.insert((def.name.clone(), key.as_str().to_owned()));
-                }
-            }
-            for name in self.workflows.names() {
-                for def in self.workflows.versions_of(&name) {
-                    keys.extend(
-                        def.listening_keys(&event)
-                            .into_iter()
-                            .map(|key| (name.clone(), key.as_str().to_owned())),
-                    );
-                }
+            if let Ok(event) = event_of(stored) {
+                keys.extend(self.routing(&event).work.into_keys());
             }
         }
         for (workflow, key) in &keys {
@@ -271,44 +253,18 @@ impl Engine {
     /// An event for a run that does not exist yet is kept for it. Returns whether any workflow wanted it.
     async fn route_event(&self, tx: &mut dyn Tx, stored: &StoredEvent) -> Result<bool, EngineError> {
         let now = self.now();
-        let payload: Value = match serde_json::from_str(&stored.payload) {
-            Ok(payload) => payload,
+        let event = match event_of(stored) {
+            Ok(event) => event,
             Err(error) => {
                 self.audit_event(tx, stored, "ignored", format!("stored payload is not JSON: {error}"))
                     .await?;
                 return Ok(false);
             }
         };
-        let event = Event {
-            id: stored.event_id.clone(),
-            source: stored.source.clone(),
-            event_type: stored.event_type.clone(),
-            payload,
-        };
-        let mut matched = false;
-        // Keys locked in a fixed order, so two nodes routing related events cannot deadlock.
-        let mut work: BTreeMap<(String, String), bool> = BTreeMap::new();
-        for def in self.workflows.current() {
-            match def.trigger_key(&event) {
-                Some(Ok(key)) => {
-                    work.insert((def.name.clone(), key.as_str().to_owned()), true);
-                }
-                Some(Err(error)) => {
-                    matched = true;
-                    let detail = format!("{}: trigger key did not render: {error}", def.name);
-                    self.audit_event(tx, stored, "ignored", detail).await?;
-                }
-                None => {}
-            }
-        }
-        for name in self.workflows.names() {
-            let mut keys: BTreeSet<EventKey> = BTreeSet::new();
-            for def in self.workflows.versions_of(&name) {
-                keys.extend(def.listening_keys(&event));
-            }
-            for key in keys {
-                work.entry((name.clone(), key.as_str().to_owned())).or_insert(false);
-            }
+        let Routing { work, bad_keys } = self.routing(&event);
+        let mut matched = !bad_keys.is_empty();
+        for detail in bad_keys {
+            self.audit_event(tx, stored, "ignored", detail).await?;
         }
         for ((name, key), is_trigger) in work {
             matched = true;
@@ -345,6 +301,33 @@ impl Engine {
             }
         }
         Ok(matched)
+    }
+
+    /// The (workflow, key) pairs an event concerns, sorted (the order keys are locked in), each marked whether it
+    /// is the workflow's trigger; and the trigger keys that did not render.
+    fn routing(&self, event: &Event) -> Routing {
+        let mut routing = Routing::default();
+        for def in self.workflows.current() {
+            match def.trigger_key(event) {
+                Some(Ok(key)) => {
+                    routing.work.insert((def.name.clone(), key.as_str().to_owned()), true);
+                }
+                Some(Err(error)) => {
+                    routing.bad_keys.push(format!("{}: trigger key did not render: {error}", def.name));
+                }
+                None => {}
+            }
+        }
+        for name in self.workflows.names() {
+            let mut keys: BTreeSet<EventKey> = BTreeSet::new();
+            for def in self.workflows.versions_of(&name) {
+                keys.extend(def.listening_keys(event));
+            }
+            for key in keys {
+                routing.work.entry((name.clone(), key.as_str().to_owned())).or_insert(false);
+            }
+        }
+        routing
     }
 
     /// Starts a run of the current version of `name` from `trigger`, with any events kept for its key.
@@ -454,7 +437,7 @@ impl Engine {
         let status = status_word(state.status);
         let state_json = serde_json::to_string(&state)
             .map_err(|error| EngineError::BadState { run: run_id.clone(), error: error.to_string() })?;
-        let wake_at = if state.is_finished() { None } else { state.wake_at().map(Timestamp::unix_seconds) };
+        let wake_at = wake_column(&state);
         let key = state.key.as_ref().map(|key| key.as_str().to_owned());
         match existing {
             Some(row) => {
@@ -656,17 +639,7 @@ impl Engine {
                 }
                 _ => {
                     // The column disagrees with the state (which is authoritative): put the state's time back.
-                    let wake_at =
-                        if state.is_finished() { None } else { state.wake_at().map(Timestamp::unix_seconds) };
-                    let key = state.key.as_ref().map(|key| key.as_str().to_owned());
-                    let update = RunUpdate {
-                        status: status_word(state.status),
-                        key: key.as_deref(),
-                        state: &row.state,
-                        wake_at,
-                        now: now.unix_seconds(),
-                    };
-                    tx.update_run(&row.id, row.fence, &update).await?;
+                    restore_wake_at(tx.as_mut(), &row, &state, now).await?;
                     self.metrics.inc("seam_reconciler_total", "kind=\"wake_at_repaired\"");
                 }
             }
@@ -817,7 +790,7 @@ impl Engine {
 
     /// `http` (or `http.request`) goes to the generic HTTP connector; `stripe.pay_invoice` to `stripe`.
     fn connector_for<'a>(&self, action: &'a str) -> Option<(&Arc<dyn Connector>, &'a str)> {
-        let prefix = action.split('.').next().unwrap_or(action);
+        let prefix = seam_flow::ActionName::connector_of(action);
         let rest = action.strip_prefix(prefix).map_or("", |rest| rest.trim_start_matches('.'));
         self.connectors.get(prefix).map(|connector| (connector, rest))
     }
@@ -991,15 +964,7 @@ impl Engine {
                     && locked.wake_at.is_none()
                     && current.timer.is_some()
                 {
-                    let key = current.key.as_ref().map(|key| key.as_str().to_owned());
-                    let update = RunUpdate {
-                        status: status_word(current.status),
-                        key: key.as_deref(),
-                        state: &locked.state,
-                        wake_at: current.wake_at().map(Timestamp::unix_seconds),
-                        now: now.unix_seconds(),
-                    };
-                    tx.update_run(&locked.id, locked.fence, &update).await?;
+                    restore_wake_at(tx.as_mut(), &locked, &current, now).await?;
                     tx.commit().await?;
                     report.repaired.push(row.id.clone());
                 }
@@ -1169,6 +1134,47 @@ where
                 _ = shutdown.changed() => {}
             }
         }
+    })
+}
+
+/// The `runs.wake_at` column for a state: its one wake-up time, none once it has finished.
+fn wake_column(state: &RunState) -> Option<i64> {
+    if state.is_finished() { None } else { state.wake_at().map(Timestamp::unix_seconds) }
+}
+
+/// Rewrites a run's columns from its stored state (which is authoritative) without changing the state.
+async fn restore_wake_at(
+    tx: &mut dyn Tx,
+    row: &RunRow,
+    state: &RunState,
+    now: Timestamp,
+) -> Result<(), EngineError> {
+    let key = state.key.as_ref().map(|key| key.as_str().to_owned());
+    let update = RunUpdate {
+        status: status_word(state.status),
+        key: key.as_deref(),
+        state: &row.state,
+        wake_at: wake_column(state),
+        now: now.unix_seconds(),
+    };
+    tx.update_run(&row.id, row.fence, &update).await?;
+    Ok(())
+}
+
+/// What `Engine::routing` found for one event.
+#[derive(Debug, Default)]
+struct Routing {
+    work: BTreeMap<(String, String), bool>,
+    bad_keys: Vec<String>,
+}
+
+/// A stored event as the state machine takes it.
+fn event_of(stored: &StoredEvent) -> Result<Event, serde_json::Error> {
+    Ok(Event {
+        id: stored.event_id.clone(),
+        source: stored.source.clone(),
+        event_type: stored.event_type.clone(),
+        payload: serde_json::from_str(&stored.payload)?,
     })
 }
 

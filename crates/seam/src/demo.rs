@@ -59,7 +59,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     if args.invoices == 0 || args.invoices > 1000 {
         return Err(InputError("--invoices: give a number from 1 to 1000".to_owned()).into());
     }
-    crate::engine_cmd::init_logs_quiet();
+    crate::engine_cmd::init_logs(crate::cli::LogFormat::Text, "warn,sqlx=error");
     install_tls_provider();
     let dir = args.data_dir.clone().unwrap_or_else(|| PathBuf::from("seam-demo"));
     let files = prepare(&dir)?;
@@ -400,19 +400,9 @@ async fn summarize(
 
 /// `seam sandbox`: the Stripe stand-in on its own, until ctrl-c or SIGTERM.
 pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
-    crate::engine_cmd::init_logs_quiet();
+    crate::engine_cmd::init_logs(crate::cli::LogFormat::Text, "warn,sqlx=error");
     install_tls_provider();
-    let secret = args
-        .secret
-        .or_else(|| {
-            std::env::var("SEAM_STRIPE_WEBHOOK_SECRET")
-                .ok()
-                .and_then(|list| list.split(',').next().map(|first| first.trim().to_owned()))
-        })
-        .filter(|secret| !secret.is_empty())
-        .ok_or_else(|| {
-            InputError("no signing secret: pass --secret or set SEAM_STRIPE_WEBHOOK_SECRET".to_owned())
-        })?;
+    let secret = crate::trigger::signing_secret(args.secret.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)

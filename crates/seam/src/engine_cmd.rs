@@ -25,16 +25,11 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Warnings and errors only (the demo prints its own story).
-pub fn init_logs_quiet() {
+/// Logs to standard error, filtered by `SEAM_LOG` or else by `default_filter` (`info,sqlx=warn` for `serve`;
+/// the demo and the sandbox, which print their own story, use `warn,sqlx=error`).
+pub fn init_logs(format: LogFormat, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEAM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-}
-
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SEAM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -72,10 +67,9 @@ fn usable_playbooks(config: &Config, folder: &Path) -> anyhow::Result<Vec<PathBu
     let mut usable = Vec::new();
     for file in files {
         let missing = file.workflow.steps.iter().find_map(|step| match &step.action {
-            seam_flow::Action::Call(call) => {
-                let prefix = call.action.0.split('.').next().unwrap_or_default();
-                (prefix == "stripe" && config.stripe.api_key.is_none()).then(|| call.action.0.clone())
-            }
+            seam_flow::Action::Call(call) => (call.action.connector() == "stripe"
+                && config.stripe.api_key.is_none())
+            .then(|| call.action.0.clone()),
             _ => None,
         });
         match missing {
@@ -101,7 +95,7 @@ pub fn default_ledger_path(db: &str) -> PathBuf {
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logs(args.log_format);
+    init_logs(args.log_format, "info,sqlx=warn");
     install_tls_provider();
     let config = effective_config(args.config.as_deref())?;
     let db = args.db.or_else(|| config.db.clone()).unwrap_or_else(|| DEFAULT_DB.to_owned());

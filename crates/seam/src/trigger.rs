@@ -65,6 +65,21 @@ pub fn sample_stripe_event(event_type: &str, invoice: &str, customer: &str, amou
     })
 }
 
+/// The Stripe signing secret to use: `--secret`, else the first of `SEAM_STRIPE_WEBHOOK_SECRET` (the one `seam serve`
+/// accepts too).
+pub fn signing_secret(given: Option<String>) -> Result<String, InputError> {
+    given
+        .or_else(|| {
+            std::env::var("SEAM_STRIPE_WEBHOOK_SECRET")
+                .ok()
+                .and_then(|list| list.split(',').next().map(|first| first.trim().to_owned()))
+        })
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| {
+            InputError("no signing secret: pass --secret or set SEAM_STRIPE_WEBHOOK_SECRET".to_owned())
+        })
+}
+
 pub fn trigger(args: TriggerArgs) -> anyhow::Result<()> {
     if args.source != "stripe" {
         return Err(
@@ -79,17 +94,7 @@ pub fn trigger(args: TriggerArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let secret = args
-        .secret
-        .or_else(|| {
-            std::env::var("SEAM_STRIPE_WEBHOOK_SECRET")
-                .ok()
-                .and_then(|list| list.split(',').next().map(|first| first.trim().to_owned()))
-        })
-        .filter(|secret| !secret.is_empty())
-        .ok_or_else(|| {
-            InputError("no signing secret: pass --secret or set SEAM_STRIPE_WEBHOOK_SECRET".to_owned())
-        })?;
+    let secret = signing_secret(args.secret)?;
     let now = SystemClock.now().unix_seconds();
     let invoice = args.invoice.unwrap_or_else(|| format!("in_{}", random_suffix()));
     let customer = args.customer.unwrap_or_else(|| format!("cus_{}", &random_suffix()[..14]));

@@ -70,18 +70,17 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
     // Every call action must have a connector before anything is stored: a refused file must not pin its version.
     for file in &files {
         for step in &file.workflow.steps {
-            if let seam_flow::Action::Call(call) = &step.action {
-                let prefix = call.action.0.split('.').next().unwrap_or_default();
-                if !connectors.contains_key(prefix) {
-                    return Err(WorkflowsError::UnknownAction {
-                        origin: file.origin.clone(),
-                        name: file.workflow.name.clone(),
-                        step: step.id.to_string(),
-                        action: call.action.0.clone(),
-                        available: connectors.keys().cloned().collect::<Vec<_>>().join(", "),
-                    }
-                    .into());
+            if let seam_flow::Action::Call(call) = &step.action
+                && !connectors.contains_key(call.action.connector())
+            {
+                return Err(WorkflowsError::UnknownAction {
+                    origin: file.origin.clone(),
+                    name: file.workflow.name.clone(),
+                    step: step.id.to_string(),
+                    action: call.action.0.clone(),
+                    available: connectors.keys().cloned().collect::<Vec<_>>().join(", "),
                 }
+                .into());
             }
         }
     }
