@@ -22,6 +22,14 @@ pub struct Workflow {
     pub zone: Zone,
     /// Bumped by the author on every change; a run stays on the version it started with.
     pub version: u32,
+    /// The assessment task this workflow closes, by the starter catalogue's name (`"Retry failed charges"`), so
+    /// the engine's records can be joined to the assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// `[settings]`: named values the workflow's author exposes for people to choose (who retries, thresholds),
+    /// read in step templates as `settings.<name>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, Value>,
     pub trigger: Trigger,
     pub cancel_on: Option<CancelOn>,
     /// In file order; a step's default `next` is the one after it.
@@ -240,6 +248,10 @@ pub struct WaitFor {
     pub event: EventType,
     /// Rendered over the incoming `event`; must equal the run's key.
     pub key: Template,
+    /// A filter over the incoming `event` and the step variables: an event of the right type and key for which
+    /// it is false does not end the wait (it is audited as ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Template>,
     pub timeout: Duration,
     pub on_timeout: Target,
 }

@@ -111,7 +111,7 @@ struct Reader<'t> {
     step_ids: Option<BTreeSet<String>>,
 }
 
-const ROOT_KEYS: &[&str] = &["name", "zone", "version", "trigger", "cancel_on", "steps"];
+const ROOT_KEYS: &[&str] = &["name", "zone", "version", "task", "settings", "trigger", "cancel_on", "steps"];
 const TRIGGER_KEYS: &[&str] = &["source", "event", "key", "if_running"];
 const CANCEL_KEYS: &[&str] = &["events", "key", "then"];
 const ACTION_KEYS: &[&str] = &["call", "wait", "wait_for", "condition", "escalate", "record"];
@@ -139,7 +139,7 @@ const BACKOFF_KEYS: &[&str] = &["first", "initial", "factor", "max"];
 const PAYDAY_KEYS: &[&str] = &["days", "within"];
 const BUSINESS_HOURS_KEYS: &[&str] = &["from", "to", "days", "utc_offset"];
 const WAIT_KEYS: &[&str] = &["until"];
-const WAIT_FOR_KEYS: &[&str] = &["event", "key", "timeout", "on_timeout"];
+const WAIT_FOR_KEYS: &[&str] = &["event", "key", "when", "timeout", "on_timeout"];
 const CONDITION_KEYS: &[&str] = &["if", "then", "else"];
 const ESCALATE_KEYS: &[&str] = &["team", "due", "title", "context", "retry", "on_dismiss"];
 const HTTP_KEYS: &[&str] = &["method", "url", "headers", "json"];
@@ -155,6 +155,14 @@ impl Reader<'_> {
             .required(&table, "version")
             .and_then(|field| self.integer(&field, 1, i64::from(u32::MAX)))
             .map(|version| version as u32);
+        let task = match table.get("task") {
+            Some(field) => self.string(&field).map(|task| Some(task.to_owned())),
+            None => Some(None),
+        };
+        let settings = match table.get("settings") {
+            Some(field) => self.settings(&field),
+            None => Some(BTreeMap::new()),
+        };
         let trigger = self.required(&table, "trigger").and_then(|field| self.trigger(&field));
         let trigger_key = trigger.as_ref().map(|trigger| trigger.key.source().to_owned());
         let cancel_on = match table.get("cancel_on") {
@@ -167,6 +175,8 @@ impl Reader<'_> {
             name: name?,
             zone: zone?,
             version: version?,
+            task: task?,
+            settings: settings?,
             trigger: trigger?,
             cancel_on: cancel_on?,
             steps: steps?,
@@ -522,11 +532,16 @@ impl Reader<'_> {
         let table = self.table(&field.path, field.node, WAIT_FOR_KEYS)?;
         let event = self.required(&table, "event").and_then(|field| self.event_type(&field));
         let key = self.key_or_trigger_key(&table, trigger_key);
+        let when = match table.get("when") {
+            Some(field) => self.template(&field, Scope::Filter).map(Some),
+            None => Some(None),
+        };
         let timeout = self.required(&table, "timeout").and_then(|field| self.duration(&field));
         let on_timeout = self.optional_target(&table, "on_timeout", Target::Fail);
         Some(Action::WaitFor(WaitFor {
             event: event?,
             key: key?,
+            when: when?,
             timeout: timeout?,
             on_timeout: on_timeout?,
         }))
@@ -663,6 +678,30 @@ impl Reader<'_> {
             }
             DeValue::Table(_) => self.args(field, false).map(Arg::Table),
         }
+    }
+
+    /// `[settings]`: plain values (text, numbers, booleans, lists and tables of them), never templates.
+    fn settings(&mut self, field: &Field<'_, '_>) -> Option<BTreeMap<String, Value>> {
+        let args = self.args(field, false)?;
+        let mut settings = BTreeMap::new();
+        let mut all_plain = true;
+        for (name, arg) in args {
+            match plain(arg) {
+                Some(value) => {
+                    settings.insert(name, value);
+                }
+                None => {
+                    all_plain = false;
+                    let path = format!("{}.{name}", field.path);
+                    let node = field.node;
+                    let _: Option<()> = self.fail(
+                        &Field { path, node },
+                        "a setting is a plain value such as \"seam\", 200 or true; templates are not read here",
+                    );
+                }
+            }
+        }
+        all_plain.then_some(settings)
     }
 
     fn key_or_trigger_key(&mut self, table: &Table<'_, '_>, trigger_key: Option<&str>) -> Option<Template> {
@@ -953,4 +992,21 @@ pub(crate) fn parse_utc_offset(text: &str) -> Option<i32> {
     }
     let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
     ((0..=14).contains(&hours) && (0..60).contains(&minutes)).then_some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// A setting's value: an argument tree with no template in it.
+fn plain(arg: Arg) -> Option<Value> {
+    match arg {
+        Arg::Literal(value) => Some(value),
+        Arg::Template(template) if !template.source().contains("{{") && !template.source().contains("{%") => {
+            Some(Value::String(template.source().to_owned()))
+        }
+        Arg::Template(_) => None,
+        Arg::Array(items) => items.into_iter().map(plain).collect::<Option<Vec<_>>>().map(Value::Array),
+        Arg::Table(table) => table
+            .into_iter()
+            .map(|(key, value)| plain(value).map(|value| (key, value)))
+            .collect::<Option<serde_json::Map<_, _>>>()
+            .map(Value::Object),
+    }
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::def::{
-    Action, ActionName, Arg, ErrorKind, EventType, IfRunning, Step, StepId, Target, Wait, Workflow,
+    Action, ActionName, Arg, ErrorKind, EventType, IfRunning, Step, StepId, Target, Wait, WaitFor, Workflow,
     WorkflowRef,
 };
 use crate::schedule;
@@ -85,8 +85,8 @@ pub enum Input {
     Event(Event),
     /// A cancel from outside the workflow's own `cancel_on` (an operator, an API call).
     Cancel { reason: String },
-    /// A human's answer to an escalation.
-    Decision { escalation: String, decision: DecisionKind, by: String },
+    /// A human's answer to an escalation, with what they filled in (an empty map when nothing).
+    Decision { escalation: String, decision: DecisionKind, by: String, fields: serde_json::Map<String, Value> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +195,10 @@ pub struct RunState {
     pub outcome: String,
     /// Set once a cancel won; later cancels and results are ignored.
     pub cancel_reason: Option<String>,
+    /// The payload of the `cancel_on` event that cancelled the run (`run.cancel_event` in templates); none for a
+    /// cancel from outside (an operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_event: Option<Value>,
     pub waiting: Waiting,
     /// The one wake-up time.
     pub timer: Option<Timer>,
@@ -294,6 +298,10 @@ pub struct Decision {
     pub decision: DecisionKind,
     pub by: String,
     pub at: Timestamp,
+    /// What the person filled in with the decision (such as `recovered_minor`), read as
+    /// `steps.<id>.decision.fields.<name>`.
+    #[serde(default)]
+    pub fields: serde_json::Map<String, Value>,
 }
 
 /// A run's id, assigned by the runtime.
@@ -341,6 +349,7 @@ impl RunState {
             started_at: None,
             outcome: "running".to_owned(),
             cancel_reason: None,
+            cancel_event: None,
             waiting: Waiting::Nothing,
             timer: None,
             next_timer: 1,
@@ -383,6 +392,13 @@ impl Workflow {
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// Whether a started run of this workflow listens for this event's type (through `cancel_on` or a
+    /// `wait_for`).
+    pub fn listens_for(&self, event: &Event) -> bool {
+        self.listeners()
+            .any(|(event_type, _)| event_type.source == event.source && event_type.name == event.event_type)
     }
 
     /// Every (event type, key template) pair the workflow listens to after starting.
@@ -472,10 +488,12 @@ impl<'d> Machine<'d> {
             Input::TimerFired { timer } => self.timer_fired(timer),
             Input::Event(event) => self.event(event),
             Input::Cancel { reason } => {
-                self.cancel(reason);
+                self.cancel(reason, None);
                 Ok(())
             }
-            Input::Decision { escalation, decision, by } => self.decision(escalation, decision, by),
+            Input::Decision { escalation, decision, by, fields } => {
+                self.decision(escalation, decision, by, fields)
+            }
         }
     }
 
@@ -520,6 +538,9 @@ impl<'d> Machine<'d> {
             return Ok(());
         }
         match self.def.trigger.if_running {
+            // A run that waits for (or is cancelled by) this very event type takes it as that event: a later
+            // failure of the same invoice can end a wait for it.
+            IfRunning::Ignore if self.def.listens_for(&trigger) => return self.event(trigger),
             IfRunning::Ignore => {
                 self.ignore(format!("{detail}: a run for this key is live (if_running = ignore)"))
             }
@@ -704,7 +725,7 @@ impl<'d> Machine<'d> {
             && cancel.events.iter().any(is_type)
             && concerns_run(&cancel.key)
         {
-            self.cancel(format!("event {label}"));
+            self.cancel(format!("event {label}"), Some(event.payload.clone()));
             return Ok(());
         }
         if let Waiting::Event { step, .. } = self.state.waiting.clone() {
@@ -713,14 +734,26 @@ impl<'d> Machine<'d> {
                 && is_type(&wait_for.event)
                 && concerns_run(&wait_for.key)
             {
+                if !self.wanted(wait_for, &event, Some(&step.id), &label) {
+                    return Ok(());
+                }
                 self.state.timer = None;
                 return self.event_matched(step, event);
             }
         }
-        let wanted_later = self.def.steps.iter().any(|step| match &step.action {
-            Action::WaitFor(wait_for) => is_type(&wait_for.event) && concerns_run(&wait_for.key),
-            _ => false,
-        });
+        let candidates: Vec<&WaitFor> = self
+            .def
+            .steps
+            .iter()
+            .filter_map(|step| match &step.action {
+                Action::WaitFor(wait_for) if is_type(&wait_for.event) && concerns_run(&wait_for.key) => {
+                    Some(wait_for)
+                }
+                _ => None,
+            })
+            .collect();
+        let wanted_later = candidates.iter().any(|wait_for| wait_for.when.is_none())
+            || candidates.iter().any(|wait_for| self.when_holds(wait_for, &event) == Some(true));
         if !wanted_later {
             self.ignore(format!("{label}: nothing in this run listens for it"));
             return Ok(());
@@ -741,6 +774,33 @@ impl<'d> Machine<'d> {
         Ok(())
     }
 
+    /// Whether a `wait_for`'s `when` holds for this event (`None` when it does not render).
+    fn when_holds(&self, wait_for: &WaitFor, event: &Event) -> Option<bool> {
+        let when = wait_for.when.as_ref()?;
+        let mut context = self.context();
+        context["event"] = event.payload.clone();
+        when.is_true(&context).ok()
+    }
+
+    /// Whether a waiting step takes this event: true without a `when`; otherwise the filter decides, and an event
+    /// it turns away (or that it cannot judge) is audited and leaves the wait as it was.
+    fn wanted(&mut self, wait_for: &WaitFor, event: &Event, step: Option<&StepId>, label: &str) -> bool {
+        let Some(when) = &wait_for.when else { return true };
+        let mut context = self.context();
+        context["event"] = event.payload.clone();
+        match when.is_true(&context) {
+            Ok(true) => true,
+            Ok(false) => {
+                self.ignore(format!("{label}: `when` is false ({when}); still waiting"));
+                false
+            }
+            Err(error) => {
+                self.audit(AuditKind::TemplateFailed, step, None, format!("{label}: when: {error}; still waiting"));
+                false
+            }
+        }
+    }
+
     fn event_matched(&mut self, step: &Step, event: Event) -> Result<(), FlowError> {
         self.audit(
             AuditKind::EventMatched,
@@ -754,7 +814,7 @@ impl<'d> Machine<'d> {
 
     /// A cancel wins over whatever the run waits for. With `cancel_on.then`, that step runs next (to record the
     /// outcome); nothing else of the run does.
-    fn cancel(&mut self, reason: String) {
+    fn cancel(&mut self, reason: String, event: Option<Value>) {
         if self.state.is_finished() || self.state.cancel_reason.is_some() {
             self.ignore(format!("cancel ({reason}): the run is already finished or cancelled"));
             return;
@@ -762,6 +822,7 @@ impl<'d> Machine<'d> {
         self.abandon_wait();
         self.audit(AuditKind::Cancelled, None, None, reason.clone());
         self.state.cancel_reason = Some(reason);
+        self.state.cancel_event = event;
         self.state.outcome = "cancelled".to_owned();
         let then = self.def.cancel_on.as_ref().and_then(|cancel| cancel.then.clone());
         let target = then.map_or(Target::End, Target::Step);
@@ -773,7 +834,13 @@ impl<'d> Machine<'d> {
         }
     }
 
-    fn decision(&mut self, escalation: String, decision: DecisionKind, by: String) -> Result<(), FlowError> {
+    fn decision(
+        &mut self,
+        escalation: String,
+        decision: DecisionKind,
+        by: String,
+        fields: serde_json::Map<String, Value>,
+    ) -> Result<(), FlowError> {
         let (step_id, origin) = match &self.state.waiting {
             Waiting::Decision { step, escalation: open, origin } if *open == escalation => {
                 (step.clone(), origin.clone())
@@ -793,7 +860,7 @@ impl<'d> Machine<'d> {
             return Ok(());
         }
         let now = self.now;
-        self.step_state(&step_id).decision = Some(Decision { decision, by: by.clone(), at: now });
+        self.step_state(&step_id).decision = Some(Decision { decision, by: by.clone(), at: now, fields });
         self.audit(AuditKind::Decided, Some(&step_id), None, format!("{decision:?} by {by} on {escalation}"));
         self.state.timer = None;
         self.state.waiting = Waiting::Nothing;
@@ -1227,7 +1294,9 @@ impl<'d> Machine<'d> {
                 "started_at": self.state.started_at.map(|at| at.to_string()),
                 "now": self.now.to_string(),
                 "cancel_reason": self.state.cancel_reason,
+                "cancel_event": self.state.cancel_event,
             },
+            "settings": self.def.settings,
         })
     }
 

@@ -40,6 +40,8 @@ pub enum Scope {
     Step,
     /// A retry policy's `until`: the step variables and the call's `result`.
     Until,
+    /// A `wait_for`'s `when`: the step variables and the incoming `event`.
+    Filter,
 }
 
 /// Why a template did not compile or did not evaluate.
@@ -175,16 +177,18 @@ impl Scope {
     fn roots(self) -> &'static [&'static str] {
         match self {
             Scope::Event => &["event"],
-            Scope::Step => &["trigger", "steps", "run"],
-            Scope::Until => &["trigger", "steps", "run", "result"],
+            Scope::Step => &["trigger", "steps", "run", "settings"],
+            Scope::Until => &["trigger", "steps", "run", "settings", "result"],
+            Scope::Filter => &["trigger", "steps", "run", "settings", "event"],
         }
     }
 
     fn describe(self) -> &'static str {
         match self {
             Scope::Event => "`event` (the incoming event)",
-            Scope::Step => "`trigger`, `steps.<id>` or `run`",
-            Scope::Until => "`result`, `trigger`, `steps.<id>` or `run`",
+            Scope::Step => "`trigger`, `steps.<id>`, `run` or `settings`",
+            Scope::Until => "`result`, `trigger`, `steps.<id>`, `run` or `settings`",
+            Scope::Filter => "`event`, `trigger`, `steps.<id>`, `run` or `settings`",
         }
     }
 }

@@ -127,7 +127,7 @@ call = "x.y"
 schedule = { attempts = 2, aftr = ["1d"] }
 "#,
         r#"
-w.toml:5: colour: unknown key `colour`; accepted here: name, zone, version, trigger, cancel_on, steps
+w.toml:5: colour: unknown key `colour`; accepted here: name, zone, version, task, settings, trigger, cancel_on, steps
 w.toml:11: trigger.if_runing: unknown key `if_runing`; did you mean `if_running`? accepted here: source, event, key, if_running
 w.toml:16: steps[0].schedule.aftr: unknown key `aftr`; did you mean `after`? accepted here: attempts, after, backoff, jitter_percent, prefer_paydays, business_hours
 "#,
@@ -361,7 +361,7 @@ until = "{{ result.ok }}"
         r#"
 w.toml:9: trigger.key: template uses `trigger`, which is not available here; use `event` (the incoming event)
 w.toml:14: steps[0].with.order: template does not compile: syntax error: unexpected end of input, expected end of variable block
-w.toml:14: steps[0].with.note: template uses `evnt`, which is not available here; use `trigger`, `steps.<id>` or `run`
+w.toml:14: steps[0].with.note: template uses `evnt`, which is not available here; use `trigger`, `steps.<id>`, `run` or `settings`
 "#,
     );
 }

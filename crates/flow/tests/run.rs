@@ -1013,7 +1013,7 @@ fn check(workflow: &str, script: &str, expect: &str) {
                     (Waiting::Decision { escalation, .. }, _) => escalation.clone(),
                     _ => "none".to_owned(),
                 };
-                Input::Decision { escalation, decision, by: "ana".to_owned() }
+                Input::Decision { escalation, decision, by: "ana".to_owned(), fields: Default::default() }
             }
             other => panic!("unknown script command {other:?}"),
         };

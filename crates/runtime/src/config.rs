@@ -36,7 +36,7 @@ pub struct Config {
     pub stripe: StripeConfig,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StripeConfig {
     /// A secret or restricted key (`sk_...`/`rk_...`); better given as `SEAM_STRIPE_API_KEY`.
@@ -150,6 +150,13 @@ fn default_concurrency() -> usize {
     16
 }
 
+// Each section's defaults live in its `Default` (serde's per-field defaults call the same functions), so a setting
+// has one default however the section is given: absent, empty, or partly filled in.
+impl Default for StripeConfig {
+    fn default() -> Self {
+        StripeConfig { api_key: None, base_url: None, timeout_secs: default_timeout() }
+    }
+}
 impl Default for IntakeConfig {
     fn default() -> Self {
         IntakeConfig { max_body_bytes: default_max_body() }
@@ -233,6 +240,12 @@ impl Config {
             {
                 return Err(invalid(format!("ledger.format: {format:?}; use csv or jsonl")));
             }
+        }
+        if self.stripe.timeout_secs == 0 {
+            return Err(invalid("stripe.timeout_secs: must be a positive number of seconds".into()));
+        }
+        if self.http.timeout_secs == 0 {
+            return Err(invalid("http.timeout_secs: must be a positive number of seconds".into()));
         }
         if self.intake.max_body_bytes == 0 {
             return Err(invalid("intake.max_body_bytes: must be positive".into()));
@@ -345,4 +358,46 @@ pub fn route_escalation(routes: &[InboxRoute], zone: &str, team: &str, context: 
         .iter()
         .find(|route| route.matches(zone, team, context))
         .map_or_else(|| team.to_owned(), |route| route.assignee.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Config {
+        Config::parse(text, "seam.toml").unwrap()
+    }
+
+    /// A setting has its documented default however its section is given: left out, empty, or partly filled in,
+    /// with or without the environment. (A `[stripe]` section left out once gave a timeout of zero.)
+    #[test]
+    fn every_default_is_the_same_however_the_section_is_given() {
+        let absent = format!("{:?}", parsed(""));
+        assert_eq!(absent, format!("{:?}", Config::default()));
+        let empty = parsed("[stripe]\n[intake]\n[http]\n[inbox]\n[engine]\n");
+        assert_eq!(format!("{empty:?}"), absent);
+        for config in [parsed(""), Config::default(), parsed("[stripe]\nbase_url = \"http://127.0.0.1:1\"\n")] {
+            assert_eq!(config.stripe.timeout_secs, 10);
+            assert_eq!(config.http.timeout_secs, 10);
+            assert_eq!(config.intake.max_body_bytes, 1024 * 1024);
+            assert_eq!(config.engine.lease_secs, 30);
+            assert_eq!(config.engine.poll_ms, 200);
+            assert_eq!(config.engine.reconcile_secs, 30);
+            assert_eq!(config.engine.call_concurrency, 16);
+        }
+        let mut from_env = Config::default();
+        from_env.apply_env(|name| match name {
+            "SEAM_STRIPE_API_KEY" => Some("sk_test_1".into()),
+            "SEAM_STRIPE_BASE_URL" => Some("http://127.0.0.1:12111".into()),
+            _ => None,
+        });
+        assert_eq!(from_env.stripe.timeout_secs, 10);
+        assert_eq!(from_env.stripe.api_key.as_deref(), Some("sk_test_1"));
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused() {
+        let error = Config::parse("[stripe]\ntimeout_secs = 0\n", "seam.toml").unwrap_err();
+        assert!(error.to_string().contains("stripe.timeout_secs"), "{error}");
+    }
 }

@@ -83,6 +83,23 @@ impl From<StoreError> for DecideError {
     }
 }
 
+/// Why a cancel was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error("no run {0}")]
+    NotFound(String),
+    #[error("run {id} is already {status}; there is nothing to cancel")]
+    AlreadyFinished { id: String, status: String },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl From<StoreError> for CancelError {
+    fn from(error: StoreError) -> Self {
+        CancelError::Engine(EngineError::Store(error))
+    }
+}
+
 /// What one reconciler pass found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Reconciled {
@@ -815,6 +832,7 @@ impl Engine {
         decision: DecisionKind,
         by: &str,
         note: Option<&str>,
+        fields: serde_json::Map<String, serde_json::Value>,
     ) -> Result<InboxItem, DecideError> {
         let now = self.now();
         // Lock order everywhere: the run, then what belongs to it (inbox item, call). Read the item first, outside
@@ -839,7 +857,8 @@ impl Engine {
         };
         let Some(row) = run else { return Err(DecideError::NotFound(id.to_owned())) };
         let (def, state) = self.load_in(tx.as_mut(), &row).await?;
-        let input = Input::Decision { escalation: id.to_owned(), decision, by: by.to_owned() };
+        let data = json!({ "inbox_item": id, "decision": word, "by": by, "note": note, "fields": fields });
+        let input = Input::Decision { escalation: id.to_owned(), decision, by: by.to_owned(), fields };
         let transition = self.decide(&def, &state, input, now)?;
         if matches!(&transition.state.waiting, Waiting::Decision { escalation, .. } if escalation == id) {
             // The run did not take the decision (a retry with no step to retry): say so, change nothing.
@@ -863,7 +882,7 @@ impl Engine {
                 "{word} inbox item {id}{}",
                 note.map(|note| format!(": {note}")).unwrap_or_default()
             ),
-            data: Some(json!({ "inbox_item": id, "decision": word, "by": by, "note": note }).to_string()),
+            data: Some(data.to_string()),
         }])
         .await?;
         let concerning = Concerning { event_id: None, actor: Some(by) };
@@ -878,19 +897,24 @@ impl Engine {
         decided.ok_or_else(|| DecideError::NotFound(id.to_owned()))
     }
 
-    /// Cancels a run from outside its workflow. Returns the run after, or `None` if there is no such run.
-    pub async fn cancel_run(&self, id: &str, reason: &str, by: &str) -> Result<Option<RunRow>, EngineError> {
+    /// Cancels a run from outside its workflow. Returns the run after. A run that has finished, or was already
+    /// cancelled, is refused and left as it is.
+    pub async fn cancel_run(&self, id: &str, reason: &str, by: &str) -> Result<RunRow, CancelError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let Some(row) = tx.lock_run(id).await? else { return Ok(None) };
+        let Some(row) = tx.lock_run(id).await? else { return Err(CancelError::NotFound(id.to_owned())) };
         let (def, state) = self.load_in(tx.as_mut(), &row).await?;
+        if state.is_finished() || state.cancel_reason.is_some() {
+            let status = if state.is_finished() { row.status.clone() } else { "cancelled".to_owned() };
+            return Err(CancelError::AlreadyFinished { id: id.to_owned(), status });
+        }
         let input = Input::Cancel { reason: format!("{reason} (by {by})") };
         let transition = self.decide(&def, &state, input, now)?;
         let concerning = Concerning { event_id: None, actor: Some(by) };
         let _ = self.commit(tx.as_mut(), &def, Some(&row), transition, concerning, now).await?;
         tx.commit().await?;
         self.calls_queued.notify_one();
-        Ok(self.store.run(id).await?)
+        self.store.run(id).await?.ok_or_else(|| CancelError::NotFound(id.to_owned()))
     }
 
     // ----- ledger ----------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ mod workflows;
 
 pub use clock::AcceleratedClock;
 pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
-pub use engine::{DecideError, Engine, EngineError, Reconciled, Settings};
+pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
 pub use metrics::{Metrics, label};
 pub use workflows::{Workflows, WorkflowsError, load_workflow_files};

@@ -28,6 +28,7 @@ pub(crate) fn router(handle: SandboxHandle) -> Router {
         .route("/_sandbox/invoices/{id}/pay_out_of_band", post(admin_pay_out_of_band))
         .route("/_sandbox/invoices/{id}/void", post(admin_void))
         .route("/_sandbox/invoices/{id}/mark_uncollectible", post(admin_mark_uncollectible))
+        .route("/_sandbox/invoices/{id}/automatic_retry", post(admin_automatic_retry))
         .route("/_sandbox/calls", get(admin_calls))
         .route("/_sandbox/events", get(admin_events))
         .fallback(unrecognized)
@@ -230,6 +231,10 @@ async fn admin_void(State(h): State<SandboxHandle>, Path(id): Path<String>) -> R
 
 async fn admin_mark_uncollectible(State(h): State<SandboxHandle>, Path(id): Path<String>) -> Response {
     admin_result(h.mark_uncollectible(&id))
+}
+
+async fn admin_automatic_retry(State(h): State<SandboxHandle>, Path(id): Path<String>) -> Response {
+    admin_result(h.automatic_retry(&id))
 }
 
 async fn admin_invoices(State(h): State<SandboxHandle>) -> Response {

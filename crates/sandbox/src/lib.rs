@@ -58,9 +58,14 @@
 //!   subscriptions objects (a `sub_…` id is only referenced), no payment-intent objects (a `pi_…` id is only
 //!   referenced), and card-error bodies omit the embedded `payment_intent`/`payment_method` objects.
 //! - Renewals emit only `invoice.payment_failed` (Stripe would also send `invoice.created`, `invoice.finalized`,
-//!   `charge.failed`, `payment_intent.payment_failed`, `invoice.updated`, ...), and Stripe's own later automatic
-//!   retries never happen: `next_payment_attempt` shows when Stripe's default schedule would retry, but retrying
-//!   is left to Seam.
+//!   `charge.failed`, `payment_intent.payment_failed`, `invoice.updated`, ...). Stripe's automatic retries are off
+//!   unless a renewal asks for them (`smart_retries: N`, with `end_of_retries`: `past_due`, `uncollectible` or
+//!   `cancel_subscription`). With them on, a failed automatic attempt sets `next_payment_attempt` (3 days later)
+//!   while retries are left and clears it after the last, as Stripe does; but the sandbox never retries on its
+//!   own clock: each automatic retry happens when `POST /_sandbox/invoices/{id}/automatic_retry` asks for it. After
+//!   the last failed retry the end-of-retries setting marks the invoice uncollectible (`invoice.marked_uncollectible`)
+//!   or cancels the subscription (`customer.subscription.deleted`, a `subscription` object with `latest_invoice`).
+//!   A requested `pay` never moves Stripe's schedule.
 //! - Webhook retries are compressed from Stripe's days to seconds: by default 10 tries after 0.2 s, 0.5 s, 1 s,
 //!   2 s, 4 s, 8 s, 15 s, 30 s and 60 s ([`DEFAULT_RETRY_DELAYS_MS`]; Stripe retries for up to three days in live
 //!   mode). Each attempt times out after [`SandboxConfig::webhook_timeout`].
@@ -234,6 +239,11 @@ impl SandboxHandle {
     pub fn mark_uncollectible(&self, invoice_id: &str) -> Result<Value, StripeError> {
         let req = state::random_id("req", 14);
         self.shared.with_state(|s| s.mark_uncollectible(invoice_id, &req, now_unix()))
+    }
+
+    /// `POST /_sandbox/invoices/{id}/automatic_retry`: Stripe's next scheduled automatic retry, now.
+    pub fn automatic_retry(&self, invoice_id: &str) -> Result<Value, StripeError> {
+        self.shared.with_state(|s| s.automatic_retry(invoice_id, now_unix()))
     }
 
     /// The invoice as `GET /v1/invoices/{id}` returns it.

@@ -161,6 +161,14 @@ pub struct RenewalRequest {
     /// `charge_automatically` (default: Stripe charges the card at once, which fails) or `send_invoice` (no
     /// automatic charge and no event; the invoice can be sent with `POST /v1/invoices/{id}/send`).
     pub collection_method: Option<String>,
+    /// Stripe's automatic retries (Smart Retries, or a custom schedule): how many times Stripe itself retries
+    /// after the first failure. Left out or 0: retries are off, and a failed invoice has no
+    /// `next_payment_attempt`. Each retry happens when `POST /_sandbox/invoices/{id}/automatic_retry` says so.
+    pub smart_retries: Option<u32>,
+    /// What Stripe does once its retries are spent (Billing settings, "manage failed payments"): `past_due`
+    /// (leave the invoice open; the default), `uncollectible` (mark the invoice uncollectible) or
+    /// `cancel_subscription` (cancel the subscription, which sends `customer.subscription.deleted`).
+    pub end_of_retries: Option<String>,
 }
 
 /// The idempotency counters of `GET /_sandbox/calls`.
@@ -358,6 +366,10 @@ struct Invoice {
     voided_at: Option<i64>,
     marked_uncollectible_at: Option<i64>,
     sends: u32,
+    /// Stripe's automatic retries still to come.
+    retries_left: u32,
+    end_of_retries: &'static str,
+    subscription_cancelled_at: Option<i64>,
 }
 
 impl Invoice {
@@ -692,6 +704,24 @@ impl Sandbox {
                 .with_param("collection_method"));
             }
         };
+        let end_of_retries = match req.end_of_retries.as_deref() {
+            None | Some("past_due") => "past_due",
+            Some("uncollectible") => "uncollectible",
+            Some("cancel_subscription") => "cancel_subscription",
+            Some(other) => {
+                return Err(StripeError::invalid(format!(
+                    "end_of_retries is `{other}`; expected past_due, uncollectible or cancel_subscription"
+                ))
+                .with_param("end_of_retries"));
+            }
+        };
+        let retries = req.smart_retries.unwrap_or(0);
+        if retries > 8 {
+            return Err(StripeError::invalid(format!(
+                "smart_retries is {retries}; Stripe retries at most 8 times"
+            ))
+            .with_param("smart_retries"));
+        }
         let mut out = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let index = self.invoices.len() as u64;
@@ -732,6 +762,9 @@ impl Sandbox {
                 voided_at: None,
                 marked_uncollectible_at: None,
                 sends: 0,
+                retries_left: if collection_method == "charge_automatically" { retries } else { 0 },
+                end_of_retries,
+                subscription_cancelled_at: None,
             };
             self.customer_ids.insert(customer.id.clone(), self.customers.len());
             self.customers.push(customer);
@@ -927,11 +960,19 @@ impl Sandbox {
                 Ok(self.invoice_json(at))
             }
             Some(decline) => {
-                if inv.status == Status::Open {
-                    inv.next_payment_attempt = Some(now + NEXT_ATTEMPT_AFTER);
+                // Stripe's schedule moves only with its own attempts: a failed automatic attempt schedules the
+                // next automatic retry while any is left, and none after the last (Stripe has given up). A
+                // requested `pay` leaves the schedule as it was.
+                let gave_up = matches!(cause, Cause::Automatic) && inv.status == Status::Open && inv.retries_left == 0;
+                if matches!(cause, Cause::Automatic) && inv.status == Status::Open {
+                    inv.next_payment_attempt = (inv.retries_left > 0).then_some(now + NEXT_ATTEMPT_AFTER);
                 }
+                let had_retries = inv.attempt_count > 1;
                 self.customers[customer].delinquent = true;
                 self.emit(at, "invoice.payment_failed", cause, now);
+                if gave_up && had_retries {
+                    self.end_of_retries(at, now);
+                }
                 tracing::debug!(
                     invoice = %self.invoices[at].id,
                     attempt,
@@ -1058,10 +1099,73 @@ impl Sandbox {
         Ok(self.invoice_json(at))
     }
 
+    /// Stripe's end-of-retries setting, applied after its last automatic retry failed.
+    fn end_of_retries(&mut self, at: usize, now: i64) {
+        match self.invoices[at].end_of_retries {
+            "uncollectible" => {
+                let _ = self.mark_uncollectible_at(at, Cause::Automatic, now);
+            }
+            "cancel_subscription" => {
+                self.invoices[at].subscription_cancelled_at = Some(now);
+                let object = self.subscription_json(at);
+                self.emit_object(at, "customer.subscription.deleted", object, Cause::Automatic, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// `POST /_sandbox/invoices/{id}/automatic_retry`: Stripe's next scheduled automatic retry, now. Emits
+    /// `invoice.paid` or `invoice.payment_failed` (and, after the last, what the end-of-retries setting does).
+    pub fn automatic_retry(&mut self, id: &str, now: i64) -> Result<Value, StripeError> {
+        let at = self.find_invoice(id, "invoice")?;
+        let inv = &mut self.invoices[at];
+        if inv.status != Status::Open || inv.next_payment_attempt.is_none() || inv.retries_left == 0 {
+            return Err(StripeError::invalid(format!(
+                "Stripe has no automatic retry scheduled for invoice {id} (status {}, next_payment_attempt {})",
+                inv.status.as_str(),
+                inv.next_payment_attempt.map_or("null".to_owned(), |at| at.to_string())
+            ))
+            .with_code("no_retry_scheduled"));
+        }
+        inv.retries_left -= 1;
+        inv.attempt_count += 1;
+        match self.attempt_charge(at, Cause::Automatic, now) {
+            Ok(invoice) => Ok(invoice),
+            Err(_) => Ok(self.invoice_json(at)),
+        }
+    }
+
+    /// The invoice's subscription, as `customer.subscription.deleted` carries it (the fields Seam reads).
+    fn subscription_json(&self, at: usize) -> Value {
+        let inv = &self.invoices[at];
+        let customer = &self.customers[inv.customer];
+        json!({
+            "id": inv.subscription,
+            "object": "subscription",
+            "cancel_at_period_end": false,
+            "canceled_at": inv.subscription_cancelled_at,
+            "cancellation_details": { "comment": null, "feedback": null, "reason": "payment_failed" },
+            "collection_method": inv.collection_method,
+            "created": inv.created - 30 * DAY,
+            "currency": inv.currency,
+            "customer": customer.id,
+            "ended_at": inv.subscription_cancelled_at,
+            "latest_invoice": inv.id,
+            "livemode": false,
+            "metadata": {},
+            "status": "canceled"
+        })
+    }
+
     /// Records an event whose `data.object` is the invoice as it is now, and queues it for delivery.
     fn emit(&mut self, at: usize, event_type: &str, cause: Cause<'_>, now: i64) {
-        let id = new_id("evt");
         let object = self.invoice_json(at);
+        self.emit_object(at, event_type, object, cause, now);
+    }
+
+    /// Records an event about invoice `at` whose `data.object` is `object`, and queues it for delivery.
+    fn emit_object(&mut self, at: usize, event_type: &str, object: Value, cause: Cause<'_>, now: i64) {
+        let id = new_id("evt");
         let request = match cause {
             Cause::Automatic => json!({ "id": null, "idempotency_key": null }),
             Cause::Request { id, key } => json!({ "id": id, "idempotency_key": key }),

@@ -162,7 +162,8 @@ async fn a_renewal_emits_a_signed_payment_failed_event_that_seams_verifier_accep
     assert_eq!(invoice["attempt_count"], 1);
     assert_eq!(invoice["attempted"], true);
     assert_eq!(invoice["paid"], false);
-    assert!(invoice["next_payment_attempt"].as_i64().unwrap() > now());
+    // Stripe's automatic retries are off unless the renewal asks for them: nothing is scheduled.
+    assert_eq!(invoice["next_payment_attempt"], Value::Null);
     assert!(invoice["charge"].as_str().unwrap().starts_with("ch_"));
 
     let customer_id = invoice["customer"].as_str().unwrap();
@@ -698,4 +699,111 @@ async fn start_refuses_a_bad_configuration() {
         SandboxConfig { api_key: Some("sk_test_hidden".into()), ..SandboxConfig::new(1, "whsec_hidden") };
     let shown = format!("{config:?}");
     assert!(!shown.contains("hidden"), "{shown}");
+}
+
+/// With Stripe's automatic retries on, a failed invoice says when Stripe retries (`next_payment_attempt`); each
+/// automatic retry counts in `attempt_count`, a requested `pay` moves nothing, and after the last failed retry
+/// `next_payment_attempt` is null and the end-of-retries setting applies.
+#[tokio::test]
+async fn stripes_automatic_retries_schedule_count_and_end_as_configured() {
+    let receiver = Receiver::start(&[]).await;
+    let sb = sandbox(SandboxConfig { webhook_url: Some(receiver.url.clone()), ..fast_config(3) }).await;
+    let http = client();
+    let base = sb.url();
+    let retry = |id: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let response =
+                http.post(format!("{base}/_sandbox/invoices/{id}/automatic_retry")).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let request = json!({ "amount": 4900, "outcome": "never", "smart_retries": 2, "end_of_retries": "uncollectible" });
+    let invoice = renew(&http, &base, request).await.remove(0);
+    let id = invoice["id"].as_str().unwrap().to_owned();
+    let first_next = invoice["next_payment_attempt"].as_i64().expect("a retry is scheduled");
+    assert!(first_next > now(), "{invoice}");
+    assert_eq!(invoice["attempt_count"], 1);
+
+    // A requested pay fails and leaves Stripe's schedule alone.
+    let (status, _, _) = pay(&http, &base, &id, Some("k-never-1"), "").await;
+    assert_eq!(status, 402);
+    let after_pay = sb.state().invoice(&id).unwrap();
+    assert_eq!(after_pay["next_payment_attempt"].as_i64(), Some(first_next));
+    assert_eq!(after_pay["attempt_count"], 1);
+
+    let (status, invoice) = retry(id.clone()).await;
+    assert_eq!(status, 200, "{invoice}");
+    assert_eq!(invoice["attempt_count"], 2);
+    assert!(invoice["next_payment_attempt"].as_i64().is_some(), "one retry left: {invoice}");
+
+    let (status, invoice) = retry(id.clone()).await;
+    assert_eq!(status, 200, "{invoice}");
+    assert_eq!(invoice["attempt_count"], 3);
+    assert_eq!(invoice["next_payment_attempt"], Value::Null, "Stripe has given up: {invoice}");
+    assert_eq!(sb.state().invoice(&id).unwrap()["status"], "uncollectible");
+
+    let (status, body) = retry(id.clone()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "no_retry_scheduled");
+
+    let events: Vec<(String, Value)> = sb
+        .state()
+        .events()
+        .into_iter()
+        .filter(|event| event.object_id == id)
+        .map(|event| (event.event_type.clone(), event.event["data"]["object"]["next_payment_attempt"].clone()))
+        .collect();
+    let types: Vec<&str> = events.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "invoice.payment_failed",
+            "invoice.marked_uncollectible"
+        ]
+    );
+    assert!(events[3].1.is_null(), "the last failure says Stripe gave up");
+    assert!(events[2].1.is_i64(), "an earlier failure says when Stripe retries");
+
+    // Cancelling the subscription instead: `customer.subscription.deleted` names the invoice as latest.
+    let request = json!({ "outcome": "never", "smart_retries": 1, "end_of_retries": "cancel_subscription" });
+    let invoice = renew(&http, &base, request).await.remove(0);
+    let id = invoice["id"].as_str().unwrap().to_owned();
+    let (status, _) = retry(id.clone()).await;
+    assert_eq!(status, 200);
+    let deleted = sb
+        .state()
+        .events()
+        .into_iter()
+        .find(|event| event.event_type == "customer.subscription.deleted")
+        .expect("subscription deleted");
+    assert_eq!(deleted.event["data"]["object"]["object"], "subscription");
+    assert_eq!(deleted.event["data"]["object"]["latest_invoice"], id.as_str());
+    assert_eq!(sb.state().invoice(&id).unwrap()["status"], "open");
+
+    // A renewal whose second automatic attempt succeeds is paid by Stripe: invoice.paid without a request.
+    let request = json!({ "outcome": "recover_on_2", "smart_retries": 3 });
+    let invoice = renew(&http, &base, request).await.remove(0);
+    let id = invoice["id"].as_str().unwrap().to_owned();
+    let (status, invoice) = retry(id.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(invoice["status"], "paid");
+    let paid = sb.state().events().into_iter().find(|e| e.object_id == id && e.event_type == "invoice.paid").unwrap();
+    assert_eq!(paid.event["request"]["idempotency_key"], Value::Null);
+
+    // A bad setting is refused with the parameter named.
+    let response = http
+        .post(format!("{base}/_sandbox/renewals"))
+        .json(&json!({ "end_of_retries": "forever" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "end_of_retries");
 }

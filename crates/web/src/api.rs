@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use seam_connectors::verify::{Verifier, VerifyError, parse_event};
 use seam_flow::{Clock, DecisionKind, SystemClock, Timestamp};
-use seam_runtime::{DecideError, Engine, Intake, IntakeOutcome, Metrics, label};
+use seam_runtime::{CancelError, DecideError, Engine, Intake, IntakeOutcome, Metrics, label};
 use seam_store::{InboxItem, NewEvent, RunFilter, RunRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -264,6 +264,36 @@ struct DecisionBody {
     by: Option<String>,
     note: Option<String>,
     reason: Option<String>,
+    /// What the person fills in with the decision (such as `recovered_minor` on a resolve); plain values.
+    fields: Option<serde_json::Map<String, Value>>,
+}
+
+/// At most this many fields on one decision.
+const MAX_DECISION_FIELDS: usize = 20;
+
+/// A decision's fields are named in lowercase letters, digits and `_`, and hold text (at most 1,000
+/// characters), numbers or booleans.
+fn check_fields(fields: &serde_json::Map<String, Value>) -> Result<(), String> {
+    if fields.len() > MAX_DECISION_FIELDS {
+        return Err(format!("fields: {} given; at most {MAX_DECISION_FIELDS}", fields.len()));
+    }
+    for (name, value) in fields {
+        let good_name = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !good_name {
+            return Err(format!("fields: {name:?} is not a field name; use lowercase letters, digits and _"));
+        }
+        match value {
+            Value::String(text) if text.chars().count() > 1_000 => {
+                return Err(format!("fields.{name}: longer than 1,000 characters"));
+            }
+            Value::String(_) | Value::Bool(_) => {}
+            Value::Number(number) if number.as_f64().is_some_and(f64::is_finite) => {}
+            _ => return Err(format!("fields.{name}: use text, a number or true/false")),
+        }
+    }
+    Ok(())
 }
 
 /// Reads `{"by": "...", "note": "..."}`; `by` may also come as the `X-Seam-User` header.
@@ -287,6 +317,9 @@ fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionB
             "say who decides: a JSON body {\"by\": \"name\"} or an X-Seam-User header; decisions are audited",
         )));
     };
+    if let Some(fields) = &parsed.fields {
+        check_fields(fields).map_err(|problem| Box::new(error(StatusCode::BAD_REQUEST, problem)))?;
+    }
     Ok((by, parsed))
 }
 
@@ -311,7 +344,8 @@ async fn inbox_decide(
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
-    match state.engine.decide_item(&id, decision, &by, body.note.as_deref()).await {
+    let fields = body.fields.unwrap_or_default();
+    match state.engine.decide_item(&id, decision, &by, body.note.as_deref(), fields).await {
         Ok(item) => axum::Json(item_json(&item)).into_response(),
         Err(DecideError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
         Err(problem @ (DecideError::AlreadyDecided { .. } | DecideError::NotApplicable { .. })) => {
@@ -406,9 +440,10 @@ async fn run_cancel(
     };
     let reason = body.reason.or(body.note).unwrap_or_else(|| "cancelled through the API".to_owned());
     match state.engine.cancel_run(&id, &reason, &by).await {
-        Ok(Some(run)) => axum::Json(run_json(&run, false)).into_response(),
-        Ok(None) => error(StatusCode::NOT_FOUND, format!("no run {id}")),
-        Err(problem) => store_error(problem),
+        Ok(run) => axum::Json(run_json(&run, false)).into_response(),
+        Err(CancelError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no run {id}")),
+        Err(problem @ CancelError::AlreadyFinished { .. }) => error(StatusCode::CONFLICT, problem.to_string()),
+        Err(CancelError::Engine(problem)) => store_error(problem),
     }
 }
 
