@@ -1007,6 +1007,7 @@ impl<'d> Machine<'d> {
                         );
                         self.step_state(&step.id).status = "succeeded".to_owned();
                         self.step_state(&step.id).result = Some(Value::Bool(flag));
+                        self.set_outcome(step);
                         Ok(Some(target.clone()))
                     }
                     Err(error) => Ok(Some(self.template_failed(step, &error))),
@@ -1161,6 +1162,12 @@ impl<'d> Machine<'d> {
 
     fn finish_step(&mut self, step: &Step) -> Target {
         self.step_state(&step.id).status = "succeeded".to_owned();
+        self.set_outcome(step);
+        step.next.clone()
+    }
+
+    /// A step that succeeded sets `run.outcome` to its `outcome`, if it has one.
+    fn set_outcome(&mut self, step: &Step) {
         if let Some(outcome) = &step.outcome {
             match outcome.render(&self.context()) {
                 Ok(Value::String(text)) => self.state.outcome = text,
@@ -1170,7 +1177,6 @@ impl<'d> Machine<'d> {
                 }
             }
         }
-        step.next.clone()
     }
 
     /// A step that cannot proceed because a template failed ends the run as failed, audited.

@@ -38,6 +38,12 @@ struct World {
 impl World {
     /// `deliver`: whether the sandbox delivers its events to Seam (otherwise the test delivers them).
     async fn start(backend: Backend, deliver: bool) -> Option<World> {
+        World::start_with(backend, deliver, None).await
+    }
+
+    /// Like `start`, with the playbook's `retries` setting changed to `retries` (as a brand would, raising the
+    /// version).
+    async fn start_with(backend: Backend, deliver: bool, retries: Option<&str>) -> Option<World> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let (db, pg) = match backend {
@@ -62,7 +68,17 @@ impl World {
         )
         .await
         .unwrap();
-        let playbooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbooks");
+        let mut playbooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbooks");
+        if let Some(retries) = retries {
+            let text = std::fs::read_to_string(playbooks.join("failed-payment-recovery.toml")).unwrap();
+            let changed = text
+                .replacen("retries = \"stripe\"", &format!("retries = \"{retries}\""), 1)
+                .replacen("version = 2", "version = 3", 1);
+            assert_ne!(changed, text);
+            playbooks = dir.path().join("playbooks");
+            std::fs::create_dir_all(&playbooks).unwrap();
+            std::fs::write(playbooks.join("failed-payment-recovery.toml"), changed).unwrap();
+        }
         let ledger = dir.path().join("ledger.jsonl");
         let config_text = format!(
             "workflows = [{playbooks:?}]\n[sources.stripe]\nsecrets = [\"{SECRET}\"]\n[stripe]\napi_key = \"{API_KEY}\"\n\
@@ -109,9 +125,25 @@ impl World {
 
     /// One failed renewal with a chosen story; returns the invoice.
     fn renewal(&self, outcome: Outcome) -> Value {
-        let request =
-            RenewalRequest { outcome: Some(outcome), amount: Some(4900), ..RenewalRequest::default() };
+        self.renewal_with(RenewalRequest { outcome: Some(outcome), ..RenewalRequest::default() })
+    }
+
+    /// One failed renewal of 49.00 USD as `request` says.
+    fn renewal_with(&self, request: RenewalRequest) -> Value {
+        let request = RenewalRequest { amount: Some(4900), ..request };
         self.sandbox().create_renewals(&request).unwrap().remove(0)
+    }
+
+    /// Stripe's next automatic retry of `invoice`, now.
+    async fn stripe_retries(&self, invoice: &str) {
+        self.sandbox().automatic_retry(invoice).unwrap();
+        self.settle().await;
+    }
+
+    /// A decision on an inbox item: its HTTP status.
+    async fn decide(&self, item: &str, action: &str, body: Value) -> u16 {
+        let url = self.url(&format!("/api/inbox/{item}/{action}"));
+        self.client.post(url).json(&body).send().await.unwrap().status().as_u16()
     }
 
     /// Waits until webhooks are delivered and the engine has nothing due at the current time.
@@ -228,8 +260,10 @@ async fn recovered_on_attempt_2_and_recorded_once(backend: Backend) {
     assert_eq!(lines.len(), 1, "recorded once: {lines:?}");
     assert_eq!(lines[0]["recovered_minor"], 4900);
     assert_eq!(lines[0]["amount_minor"], 4900);
-    let run = world.run_for(id).await;
-    assert!(["recovered", "cancelled"].contains(&run["outcome"].as_str().unwrap()), "{run}");
+    // Seam's attempt paid it, whether its answer or Stripe's invoice.paid (naming Seam's key) came first.
+    assert_eq!(lines[0]["outcome"], "recovered", "{lines:?}");
+    assert_eq!(lines[0]["written_off_minor"], 0);
+    assert_eq!(lines[0]["retried_by"], "seam");
     assert!(world.inbox_for(id, "all").await.is_empty());
     world.stop().await;
 }
@@ -315,8 +349,10 @@ async fn three_soft_failures_escalate(backend: Backend) {
     world.settle().await;
     let lines = world.ledger_lines(id);
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["outcome"], "dismissed");
+    assert_eq!(lines[0]["outcome"], "written_off", "a dismissal is a write-off");
     assert_eq!(lines[0]["decision"], "dismiss");
+    assert_eq!(lines[0]["decided_by"], "finance@example.com");
+    assert_eq!(lines[0]["recovered_minor"], 0);
     assert_eq!(lines[0]["written_off_minor"], 4900);
     world.stop().await;
 }
@@ -346,6 +382,7 @@ async fn invoice_paid_before_during_and_after_the_schedule_stops_pay_calls(backe
         let lines = world.ledger_lines(id);
         assert_eq!(lines.len(), 1, "{id}: {lines:?}");
         assert_eq!(lines[0]["recovered_minor"], 4900);
+        assert_eq!(lines[0]["outcome"], "paid_elsewhere", "{lines:?}");
         assert_eq!(world.run_for(id).await["status"], "cancelled");
     }
     world.stop().await;
@@ -388,6 +425,169 @@ async fn events_out_of_order_and_three_times_change_nothing(backend: Backend) {
     world.stop().await;
 }
 
+
+/// Stripe retries first (its automatic retries are on, so the failed invoice has `next_payment_attempt`): Seam
+/// waits and calls nothing; a failure announcing another retry changes nothing; the failure that says Stripe gave
+/// up starts Seam's own path.
+async fn stripe_retries_first_and_seam_takes_over_when_it_gives_up(backend: Backend) {
+    let Some(world) = World::start(backend, true).await else { return };
+    let request =
+        RenewalRequest { outcome: Some(Outcome::Never), smart_retries: Some(2), ..RenewalRequest::default() };
+    let invoice = world.renewal_with(request);
+    let id = invoice["id"].as_str().unwrap();
+    assert!(invoice["next_payment_attempt"].is_i64());
+    world.days(10).await;
+    assert_eq!(world.pay_calls(id), 0, "Stripe retries; Seam waits");
+    world.stripe_retries(id).await;
+    world.days(2).await;
+    assert_eq!(world.pay_calls(id), 0, "Stripe will retry again; Seam still waits");
+    let run = world.run_for(id).await;
+    assert_eq!(run["status"], "running");
+    assert!(run["audit"].to_string().contains("`when` is false"), "{run}");
+    world.stripe_retries(id).await;
+    world.days(25).await;
+    assert_eq!(world.pay_calls(id), 3, "Stripe gave up: Seam's three attempts");
+    let items = world.inbox_for(id, "open").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0]["title"].as_str().unwrap().contains("unpaid after 3 tries"), "{}", items[0]);
+    world.stop().await;
+}
+
+/// Stripe's own retry pays the invoice: the run ends as paid elsewhere, without a single pay call from Seam.
+async fn stripe_recovers_it_and_seam_never_calls(backend: Backend) {
+    let Some(world) = World::start(backend, true).await else { return };
+    let request =
+        RenewalRequest { outcome: Some(Outcome::RecoverOn2), smart_retries: Some(3), ..RenewalRequest::default() };
+    let id = world.renewal_with(request)["id"].as_str().unwrap().to_owned();
+    world.days(2).await;
+    world.stripe_retries(&id).await;
+    world.days(1).await;
+    assert_eq!(world.pay_calls(&id), 0);
+    let lines = world.ledger_lines(&id);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "paid_elsewhere");
+    assert_eq!(lines[0]["retried_by"], "stripe");
+    assert_eq!(lines[0]["recovered_minor"], 4900);
+    assert_eq!(world.run_for(&id).await["status"], "cancelled");
+    world.stop().await;
+}
+
+/// Stripe's end-of-retries setting marks the invoice uncollectible: finance still gets the inbox item, and its
+/// dismissal is the write-off.
+async fn stripe_marking_it_uncollectible_still_reaches_finance(backend: Backend) {
+    let Some(world) = World::start(backend, true).await else { return };
+    let request = RenewalRequest {
+        outcome: Some(Outcome::Never),
+        smart_retries: Some(1),
+        end_of_retries: Some("uncollectible".to_owned()),
+        ..RenewalRequest::default()
+    };
+    let id = world.renewal_with(request)["id"].as_str().unwrap().to_owned();
+    world.days(1).await;
+    world.stripe_retries(&id).await;
+    world.days(1).await;
+    assert_eq!(world.sandbox().invoice(&id).unwrap()["status"], "uncollectible");
+    let items = world.inbox_for(&id, "open").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0]["title"].as_str().unwrap().contains("uncollectible"), "{}", items[0]);
+    assert!(world.ledger_lines(&id).is_empty(), "nothing booked before finance decides");
+    let item = items[0]["id"].as_str().unwrap();
+    assert_eq!(world.decide(item, "dismiss", json!({ "by": "finance@example.com" })).await, 200);
+    world.settle().await;
+    let lines = world.ledger_lines(&id);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "written_off");
+    assert_eq!(lines[0]["written_off_minor"], 4900);
+    assert_eq!(lines[0]["recovered_minor"], 0);
+    world.stop().await;
+}
+
+/// With `retries = "seam"`, Seam retries even an invoice Stripe says it will retry.
+async fn the_seam_setting_retries_whatever_stripe_says(backend: Backend) {
+    let Some(world) = World::start_with(backend, true, Some("seam")).await else { return };
+    let request =
+        RenewalRequest { outcome: Some(Outcome::Never), smart_retries: Some(3), ..RenewalRequest::default() };
+    let id = world.renewal_with(request)["id"].as_str().unwrap().to_owned();
+    world.days(25).await;
+    assert_eq!(world.pay_calls(&id), 3);
+    assert_eq!(world.inbox_for(&id, "open").await.len(), 1);
+    world.stop().await;
+}
+
+/// Each way a run ends gives its ledger outcome and amounts: voided; written off when a person marks it
+/// uncollectible in Stripe; cancelled by a person (and a second cancel is 409, as a second decision is).
+async fn voided_written_off_and_cancelled_are_told_apart(backend: Backend) {
+    let Some(world) = World::start(backend, true).await else { return };
+    let voided = world.renewal(Outcome::Never)["id"].as_str().unwrap().to_owned();
+    let uncollectible = world.renewal(Outcome::Never)["id"].as_str().unwrap().to_owned();
+    let cancelled = world.renewal(Outcome::Never)["id"].as_str().unwrap().to_owned();
+    world.settle().await;
+    world.sandbox().void(&voided).unwrap();
+    world.sandbox().mark_uncollectible(&uncollectible).unwrap();
+    let run = world.run_for(&cancelled).await;
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let cancel = |body: Value| {
+        let url = world.url(&format!("/api/runs/{run_id}/cancel"));
+        let client = world.client.clone();
+        async move { client.post(url).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(cancel(json!({ "by": "ops@example.com", "reason": "customer churned" })).await, 200);
+    world.days(25).await;
+    assert_eq!(cancel(json!({ "by": "ops@example.com" })).await, 409, "a finished run cannot be cancelled");
+    for (id, outcome, recovered, written_off) in [
+        (&voided, "voided", 0, 0),
+        (&uncollectible, "written_off", 0, 4900),
+        (&cancelled, "cancelled", 0, 0),
+    ] {
+        let lines = world.ledger_lines(id);
+        assert_eq!(lines.len(), 1, "{id}: {lines:?}");
+        assert_eq!(lines[0]["outcome"], outcome, "{lines:?}");
+        assert_eq!(lines[0]["recovered_minor"], recovered, "{lines:?}");
+        assert_eq!(lines[0]["written_off_minor"], written_off, "{lines:?}");
+        assert_eq!(world.pay_calls(id), 0, "{id}");
+    }
+    assert!(world.inbox_for(&uncollectible, "all").await.is_empty(), "a person's own write-off needs no item");
+    world.stop().await;
+}
+
+/// A resolve books money as recovered only when Stripe, read back, says the invoice is paid, or when the person
+/// states the amount; otherwise nothing.
+async fn a_resolve_books_only_what_stripe_or_the_person_says(backend: Backend) {
+    // The test delivers the failures itself, so a payment made outside Seam reaches Seam only by the read-back.
+    let Some(world) = World::start(backend, false).await else { return };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(world.renewal(Outcome::Never)["id"].as_str().unwrap().to_owned());
+    }
+    for event in world.sandbox().events() {
+        assert_eq!(world.deliver(&event.event).await, 200);
+    }
+    world.days(25).await;
+    let mut items = Vec::new();
+    for id in &ids {
+        items.push(world.inbox_for(id, "open").await[0]["id"].as_str().unwrap().to_owned());
+    }
+    let (paid, stated, unpaid) = (&ids[0], &ids[1], &ids[2]);
+    world.sandbox().pay_out_of_band(paid).unwrap();
+    let by = "finance@example.com";
+    // A field that is not a plain value is refused, and the item stays open.
+    let nested = json!({ "by": by, "fields": { "recovered_minor": { "usd": 25 } } });
+    assert_eq!(world.decide(&items[1], "resolve", nested).await, 400);
+    assert_eq!(world.decide(&items[0], "resolve", json!({ "by": by })).await, 200);
+    let with_amount = json!({ "by": by, "fields": { "recovered_minor": 2500 } });
+    assert_eq!(world.decide(&items[1], "resolve", with_amount).await, 200);
+    assert_eq!(world.decide(&items[2], "resolve", json!({ "by": by })).await, 200);
+    world.days(1).await;
+    for (id, recovered) in [(paid, 4900), (stated, 2500), (unpaid, 0)] {
+        let lines = world.ledger_lines(id);
+        assert_eq!(lines.len(), 1, "{id}: {lines:?}");
+        assert_eq!(lines[0]["outcome"], "resolved", "{lines:?}");
+        assert_eq!(lines[0]["recovered_minor"], recovered, "{id}: {lines:?}");
+        assert_eq!(lines[0]["written_off_minor"], 0);
+    }
+    world.stop().await;
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -415,6 +615,12 @@ on_both_databases!(
     three_soft_failures_escalate,
     invoice_paid_before_during_and_after_the_schedule_stops_pay_calls,
     events_out_of_order_and_three_times_change_nothing,
+    stripe_retries_first_and_seam_takes_over_when_it_gives_up,
+    stripe_recovers_it_and_seam_never_calls,
+    stripe_marking_it_uncollectible_still_reaches_finance,
+    the_seam_setting_retries_whatever_stripe_says,
+    voided_written_off_and_cancelled_are_told_apart,
+    a_resolve_books_only_what_stripe_or_the_person_says,
 );
 
 /// The real sample events (`../shared/fixtures/stripe/events/`), given fresh ids, are accepted and routed: a
