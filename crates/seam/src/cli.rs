@@ -103,6 +103,10 @@ pub struct TriggerArgs {
     /// The invoice amount in cents.
     #[arg(long, value_name = "CENTS", default_value_t = 4900)]
     pub amount: i64,
+    /// A failure that says Stripe will retry the invoice in 3 days (`next_payment_attempt` set), as with Stripe's
+    /// automatic retries on; without it the failed invoice has no next attempt and Seam retries it.
+    #[arg(long)]
+    pub stripe_retrying: bool,
 }
 
 /// Where the database is.

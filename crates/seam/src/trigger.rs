@@ -24,7 +24,15 @@ fn random_suffix() -> String {
 }
 
 /// A Stripe event envelope around an invoice, in the shape Stripe sends (API version 2024-06-20 fields).
-pub fn sample_stripe_event(event_type: &str, invoice: &str, customer: &str, amount: i64, now: i64) -> Value {
+/// `stripe_retrying`: a failure says when Stripe retries (`next_payment_attempt`), as with its automatic retries on.
+pub fn sample_stripe_event(
+    event_type: &str,
+    invoice: &str,
+    customer: &str,
+    amount: i64,
+    now: i64,
+    stripe_retrying: bool,
+) -> Value {
     let (status, paid, attempt_count) = match event_type {
         "invoice.paid" | "invoice.payment_succeeded" => ("paid", true, 2),
         "invoice.voided" => ("void", false, 1),
@@ -58,7 +66,7 @@ pub fn sample_stripe_event(event_type: &str, invoice: &str, customer: &str, amou
                 "billing_reason": "subscription_cycle",
                 "collection_method": "charge_automatically",
                 "created": now - 3600,
-                "next_payment_attempt": if paid { Value::Null } else { json!(now + 3 * 86_400) },
+                "next_payment_attempt": if !paid && stripe_retrying { json!(now + 3 * 86_400) } else { Value::Null },
                 "livemode": false
             }
         }
@@ -98,7 +106,7 @@ pub fn trigger(args: TriggerArgs) -> anyhow::Result<()> {
     let now = SystemClock.now().unix_seconds();
     let invoice = args.invoice.unwrap_or_else(|| format!("in_{}", random_suffix()));
     let customer = args.customer.unwrap_or_else(|| format!("cus_{}", &random_suffix()[..14]));
-    let event = sample_stripe_event(&args.event, &invoice, &customer, args.amount, now);
+    let event = sample_stripe_event(&args.event, &invoice, &customer, args.amount, now, args.stripe_retrying);
     let body = event.to_string();
     let signature = seam_connectors::verify::stripe_signature_header(body.as_bytes(), &secret, now);
     crate::engine_cmd::install_tls_provider();
