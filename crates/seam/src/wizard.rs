@@ -3,8 +3,9 @@
 //! It reads plain lines, so it works the same in a real terminal and with answers piped in (which is how the tests
 //! drive it). Each answer is checked at once and asked again with the reason when it is not acceptable, so the
 //! file it produces always passes `seam assess report`. When the input ends early it stops and writes nothing.
+//! A skipped task stays in the file, waiting to be scored, as `seam assess new` writes it.
 
-use seam_assess::catalogue::catalogue_for;
+use seam_assess::catalogue::{catalogue_for, unscored_task};
 use seam_assess::model::MATURITY_SCALE;
 use seam_assess::{Assessment, Brand, LeakRate, Maturity, Score, Task, Zone};
 use std::io::{BufRead, Write};
@@ -49,11 +50,7 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
             ))?;
         }
         for entry in catalogue_for(zone) {
-            let question = format!("Task \"{}\": score 0-3, or Enter to skip it", entry.name);
-            let tools = entry.typical_tools.join(", ");
-            if let Some(task) = ask_task(&mut prompt, &brand, zone, entry.name, &question, &tools)? {
-                tasks.push(task);
-            }
+            tasks.push(ask_task(&mut prompt, &brand, unscored_task(entry, &brand))?);
         }
         loop {
             let question =
@@ -69,24 +66,29 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
             if name.is_empty() {
                 break;
             }
-            let question = format!("Task \"{name}\": score 0-3, or Enter to skip it");
-            if let Some(task) = ask_task(&mut prompt, &brand, zone, &name, &question, "")? {
-                tasks.push(task);
-            }
+            // A task of the team's own, kept (unscored, with no tools) even when its score is skipped.
+            let own_task = Task {
+                zone,
+                name,
+                score: None,
+                monthly_orders: brand.monthly_orders,
+                tools: Vec::new(),
+                owner: None,
+                growing: brand.growing,
+                leak_cost_usd: None,
+                line: 0,
+            };
+            tasks.push(ask_task(&mut prompt, &brand, own_task)?);
         }
     }
     Ok(Assessment { brand, tasks })
 }
 
-fn ask_task(
-    prompt: &mut Prompter<'_>,
-    brand: &Brand,
-    zone: Zone,
-    name: &str,
-    question: &str,
-    default_tools: &str,
-) -> Result<Option<Task>, WizardError> {
-    let maturity = prompt.ask(question, Some(""), |answer| {
+/// Asks for the score of `task`, as `seam assess new` would write it. Skipped, it comes back unchanged (waiting to
+/// be scored); scored, with the hours, leak rate, volume, tools and owner asked next.
+fn ask_task(prompt: &mut Prompter<'_>, brand: &Brand, task: Task) -> Result<Task, WizardError> {
+    let question = format!("Task \"{}\": score 0-3, or Enter to skip it", task.name);
+    let maturity = prompt.ask(&question, Some(""), |answer| {
         if answer.trim().is_empty() {
             return Ok(None);
         }
@@ -95,7 +97,7 @@ fn ask_task(
             .map(Some)
             .ok_or_else(|| "use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)".to_string())
     })?;
-    let Some(maturity) = maturity else { return Ok(None) };
+    let Some(maturity) = maturity else { return Ok(task) };
     let weekly_hours = prompt.ask("  Weekly hours of human work", None, |answer| {
         let hours: f64 =
             answer.trim().parse().map_err(|_| "use a number of hours, such as 6 or 1.5".to_string())?;
@@ -109,22 +111,19 @@ fn ask_task(
     let orders_default = brand.monthly_orders.to_string();
     let monthly_orders =
         prompt.ask("  Orders a month through this step", Some(&orders_default), parse_count)?;
+    let tools_default = task.tools.join(", ");
     let tools = prompt
-        .ask("  Tools it touches, comma-separated", Some(default_tools), |answer| Ok(parse_list(answer)))?;
+        .ask("  Tools it touches, comma-separated", Some(&tools_default), |answer| Ok(parse_list(answer)))?;
     let owner = prompt.ask("  Owner (a role or name; Enter for nobody)", Some(""), |answer| {
         Ok(Some(answer.trim().to_string()).filter(|owner| !owner.is_empty()))
     })?;
-    Ok(Some(Task {
-        zone,
-        name: name.to_string(),
+    Ok(Task {
         score: Some(Score { maturity, weekly_hours, leak_rate }),
         monthly_orders,
         tools,
         owner,
-        growing: brand.growing,
-        leak_cost_usd: None,
-        line: 0,
-    }))
+        ..task
+    })
 }
 
 struct Prompter<'a> {

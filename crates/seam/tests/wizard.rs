@@ -4,7 +4,8 @@ mod common;
 
 use common::World;
 
-/// Answers for the brand, then one scored task per zone (the rest skipped), one extra task, and re-asks.
+/// Answers for the brand, then one scored task per zone (the rest skipped), two extra tasks (one scored, one
+/// skipped), and re-asks.
 fn answers() -> String {
     let mut lines: Vec<&str> = vec![
         "Wizard Wear", // brand name
@@ -22,10 +23,19 @@ fn answers() -> String {
     lines.push(""); // no more order-to-cash tasks
     lines.extend(["2", "1", "0.005", "", "", "Ops lead", "", "", "", "", ""]); // fulfillment: first scored
     lines.extend(["1", "5", "0", "", "", "CX lead", "", "", "", "", ""]); // customer service: first scored
-    lines.extend(["", "", "", "", "", ""]); // post-purchase: nothing scored, no extra task
+    lines.extend(["", "", "", "", ""]); // post-purchase: nothing scored
+    lines.extend(["Answer reviews", "", ""]); // an extra task named, its score skipped; no more tasks
     let mut text = lines.join("\n");
     text.push('\n');
     text
+}
+
+/// The `[[tasks]]` block of the task named `name`, as written.
+fn task_block(file: &str, name: &str) -> String {
+    let needle = format!("name = \"{name}\"\n");
+    let block =
+        file.split("[[tasks]]\n").find(|block| block.contains(&needle)).expect("the task is in the file");
+    block.split("\n\n").next().expect("block").to_string()
 }
 
 #[test]
@@ -45,14 +55,56 @@ fn the_wizard_writes_a_file_that_report_accepts() {
     assert_eq!(report["brand"]["name"], "Wizard Wear");
     assert_eq!(report["brand"]["annual_gmv_usd"], 12_000_000.0);
     let tasks = report["tasks"].as_array().expect("tasks");
-    assert_eq!(tasks.len(), 4, "{tasks:#?}");
     let retry = tasks.iter().find(|task| task["name"] == "Retry failed charges").expect("retry task");
     assert_eq!(retry["maturity"], 1);
     assert_eq!(retry["leak_rate"], 0.031);
     assert_eq!(retry["owner"], "Finance analyst");
     let extra = tasks.iter().find(|task| task["name"] == "Chase chargebacks").expect("extra task");
     assert!(extra["owner"].is_null());
+    assert_eq!(report["totals"]["n_scored"], 4);
     assert_eq!(report["zones"][3]["assessed"], false, "post-purchase was skipped, so not assessed");
+}
+
+#[test]
+fn a_skipped_task_stays_in_the_file_not_scored_as_assess_new_writes_it() {
+    let world = World::new();
+    let run = world.seam_with_input(&["assess", "wizard", "-o", "mine.toml"], &answers());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let new = world.seam(&[
+        "assess",
+        "new",
+        "-o",
+        "new.toml",
+        "--name",
+        "Wizard Wear",
+        "--gmv",
+        "12000000",
+        "--orders",
+        "18000",
+        "--hourly-cost",
+        "40",
+        "--platforms",
+        "shopify,amazon",
+    ]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let wizard_file = std::fs::read_to_string(world.path("mine.toml")).expect("wizard file");
+    let new_file = std::fs::read_to_string(world.path("new.toml")).expect("new file");
+    for skipped in ["Capture payment", "Screen fraud", "Raise purchase orders", "Request reviews"] {
+        assert_eq!(task_block(&wizard_file, skipped), task_block(&new_file, skipped), "{skipped}");
+        assert!(task_block(&wizard_file, skipped).contains("# maturity = 0..3            # not scored yet"));
+    }
+    // A task of the team's own that was named and then skipped stays too, with no tools.
+    let own = task_block(&wizard_file, "Answer reviews");
+    assert!(own.contains("# maturity = 0..3") && own.contains("tools = []"), "{own}");
+
+    let report = world.seam(&["assess", "report", "mine.toml", "-f", "json"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).expect("json");
+    assert_eq!(report["totals"]["n_tasks"], 23, "21 catalogue tasks and 2 of the team's own, none vanished");
+    assert_eq!(report["totals"]["n_scored"], 4);
+    let capture =
+        report["tasks"].as_array().expect("tasks").iter().find(|task| task["name"] == "Capture payment");
+    assert_eq!(capture.expect("skipped task listed")["scored"], false);
 }
 
 #[test]
