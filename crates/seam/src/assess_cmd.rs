@@ -2,7 +2,7 @@
 
 use crate::InputError;
 use crate::cli::{ColorChoice, Format, NewArgs, ReportArgs, WizardArgs};
-use crate::output::{check_can_write, read_input, write_atomic, write_or_print};
+use crate::output::{check_can_write, check_folder_writable, read_input, write_atomic, write_or_print};
 use seam_assess::{Brand, catalogue, render};
 use std::io::IsTerminal as _;
 
@@ -40,7 +40,10 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
 }
 
 pub fn wizard(args: WizardArgs) -> anyhow::Result<()> {
+    // Everything that would stop the wizard from writing its file is checked before the first question, so no
+    // answer is given in vain.
     check_can_write(&args.output, args.force)?;
+    check_folder_writable(&args.output)?;
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = std::io::stdout().lock();

@@ -117,12 +117,31 @@ fn input_that_ends_early_writes_nothing() {
 }
 
 #[test]
-fn the_wizard_refuses_to_overwrite_before_asking_anything() {
+fn the_output_path_is_checked_before_the_first_question() {
     let world = World::new();
     world.write("assessment.toml", "mine\n");
-    let run = world.seam_with_input(&["assess", "wizard"], &answers());
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("assessment.toml already exists"));
-    assert!(run.stdout.is_empty(), "no question was asked");
+    world.write("plain.txt", "a file, not a folder\n");
+    for (args, message) in [
+        (vec!["assess", "wizard"], "assessment.toml already exists; pass --force"),
+        (
+            vec!["assess", "wizard", "-o", "nowhere/mine.toml"],
+            "cannot write nowhere/mine.toml: the folder nowhere",
+        ),
+        (
+            vec!["assess", "wizard", "-o", "plain.txt/mine.toml"],
+            "cannot write plain.txt/mine.toml: plain.txt is not a",
+        ),
+    ] {
+        let run = world.seam_with_input(&args, &answers());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: no question was asked:\n{}", run.stdout);
+    }
     assert_eq!(std::fs::read_to_string(world.path("assessment.toml")).expect("kept"), "mine\n");
+    let mut left: Vec<String> = std::fs::read_dir(world.dir.path())
+        .expect("dir")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["assessment.toml", "plain.txt"], "nothing else was written");
 }
