@@ -48,6 +48,12 @@ pub fn check_folder_writable(path: &Path) -> anyhow::Result<()> {
 
 /// Writes `contents` to `path` atomically: a temporary file beside it, then a rename.
 pub fn write_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
+    write_atomic_io(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `write_atomic` for callers that want the plain I/O error. A kill at any moment leaves either the old file or the
+/// new one at `path`, never a mix.
+pub fn write_atomic_io(path: &Path, contents: &str) -> std::io::Result<()> {
     let temp_path = temp_path_for(path, "tmp");
     let result = (|| {
         let mut file = std::fs::File::create(&temp_path)?;
@@ -58,7 +64,7 @@ pub fn write_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&temp_path);
     }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    result
 }
 
 /// The folder `path` is in (`.` for a bare file name).
