@@ -53,21 +53,24 @@ pub fn catalogue_for(zone: Zone) -> impl Iterator<Item = &'static CatalogueTask>
 
 /// A starter assessment for `brand`: every catalogue task, none scored yet.
 pub fn starter_assessment(brand: Brand) -> Assessment {
-    let tasks = CATALOGUE
-        .iter()
-        .map(|entry| Task {
-            zone: entry.zone,
-            name: entry.name.to_string(),
-            score: None,
-            monthly_orders: brand.monthly_orders,
-            tools: entry.typical_tools.iter().map(|tool| tool.to_string()).collect(),
-            owner: None,
-            growing: brand.growing,
-            leak_cost_usd: None,
-            line: 0,
-        })
-        .collect();
+    let tasks = CATALOGUE.iter().map(|entry| unscored_task(entry, &brand)).collect();
     Assessment { brand, tasks }
+}
+
+/// One catalogue task of `brand`, waiting to be scored. `seam assess new` writes every task this way, and the
+/// wizard keeps a task this way when it is skipped, so a skipped task stays in the file instead of vanishing.
+pub fn unscored_task(entry: &CatalogueTask, brand: &Brand) -> Task {
+    Task {
+        zone: entry.zone,
+        name: entry.name.to_string(),
+        score: None,
+        monthly_orders: brand.monthly_orders,
+        tools: entry.typical_tools.iter().map(|tool| tool.to_string()).collect(),
+        owner: None,
+        growing: brand.growing,
+        leak_cost_usd: None,
+        line: 0,
+    }
 }
 
 /// Writes an assessment as the TOML file the parser reads, with a short guide in comments. Fields equal to the

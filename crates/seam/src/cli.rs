@@ -216,12 +216,18 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct WizardArgs {
-    /// Where to write the assessment file.
+    /// Where to write the assessment file, once every question is answered. Until then the answers are kept, one
+    /// by one, in FILE.partial beside it.
     #[arg(short, long, value_name = "FILE", default_value = "assessment.toml")]
     pub output: PathBuf,
-    /// Overwrite FILE if it exists.
+    /// Overwrite FILE if it exists; start over if FILE.partial holds an unfinished wizard's answers (they are
+    /// discarded).
     #[arg(long)]
     pub force: bool,
+    /// Continue the unfinished wizard whose answers are in FILE.partial (stopped by ctrl-c, the end of its input or
+    /// an error): its answers are kept and only the remaining questions are asked.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
 }
 
 #[derive(Debug, Args)]

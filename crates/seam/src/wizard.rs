@@ -2,24 +2,66 @@
 //!
 //! It reads plain lines, so it works the same in a real terminal and with answers piped in (which is how the tests
 //! drive it). Each answer is checked at once and asked again with the reason when it is not acceptable, so the
-//! file it produces always passes `seam assess report`. When the input ends early it stops and writes nothing.
+//! file it produces always passes `seam assess report`. A skipped task stays in the file, waiting to be scored, as
+//! `seam assess new` writes it.
+//!
+//! It never loses an answer: every accepted answer is handed to a `save` function as it is given (the glue keeps
+//! them in `FILE.partial`, see [`partial`]), and a walk can start from earlier answers, which are replayed through
+//! the same checks without being shown. A replayed answer must have been given to the same question; anything else
+//! is an error, never a silent fresh start. This module does no file I/O itself.
 
-use seam_assess::catalogue::catalogue_for;
+pub mod partial;
+
+use seam_assess::catalogue::{catalogue_for, unscored_task};
 use seam_assess::model::MATURITY_SCALE;
 use seam_assess::{Assessment, Brand, LeakRate, Maturity, Score, Task, Zone};
+use std::collections::VecDeque;
 use std::io::{BufRead, Write};
+
+/// One accepted answer: the question as asked and the answer as taken (an empty answer already replaced by the
+/// question's default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub question: String,
+    pub answer: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WizardError {
-    #[error("the input ended at \"{question}\" before the wizard finished; nothing was written")]
+    #[error("the input ended at \"{question}\" before the wizard finished")]
     InputEnded { question: String },
     #[error("terminal error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot save the answer: {0}")]
+    Save(std::io::Error),
+    #[error("answer {number} was given to \"{saved_question}\", but the wizard asks \"{question}\" there")]
+    ReplayOtherQuestion { number: usize, saved_question: String, question: String },
+    #[error("answer {number} ({answer:?} to \"{question}\") is not accepted: {reason}")]
+    ReplayRefused { number: usize, question: String, answer: String, reason: String },
+    #[error("it holds {n_left} answer(s) more than the wizard asks for")]
+    ReplayLeftOver { n_left: usize },
 }
 
 /// Runs the wizard, asking on `output` and reading answers from `input`.
-pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment, WizardError> {
-    let mut prompt = Prompter { input, output };
+///
+/// The `earlier` answers are replayed first, silently; the questions after them are asked. After every answer
+/// read from `input`, `save` is given all the answers so far (the earlier ones included).
+pub fn run(
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
+    earlier: Vec<Answer>,
+    save: &mut dyn FnMut(&[Answer]) -> std::io::Result<()>,
+) -> Result<Assessment, WizardError> {
+    let mut prompt = Prompter {
+        input,
+        output,
+        heading_shown: earlier.is_empty(),
+        replay: earlier.into(),
+        answers: Vec::new(),
+        save,
+        heading: Vec::new(),
+        replayed_since_heading: Vec::new(),
+    };
     prompt.say("Seam assessment wizard: about 20 minutes for four zones.")?;
     prompt.say(
         "Press Enter to take the value in [brackets]. Ask the person who does each task, not the org chart.",
@@ -39,21 +81,17 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
 
     let mut tasks: Vec<Task> = Vec::new();
     for zone in Zone::ALL {
-        prompt.say("")?;
-        prompt.say(&format!("== {} ({}) ==", zone.title(), zone.covers()))?;
-        prompt.say("Scale (when unsure between two scores, take the lower):")?;
+        let mut heading = vec![format!("== {} ({}) ==", zone.title(), zone.covers())];
+        heading.push("Scale (when unsure between two scores, take the lower):".to_string());
         for row in &MATURITY_SCALE {
-            prompt.say(&format!(
+            heading.push(format!(
                 "  {} {:<13} {:<32} typically {}",
                 row.score, row.name, row.human_touch, row.typical_hours
-            ))?;
+            ));
         }
+        prompt.heading(heading)?;
         for entry in catalogue_for(zone) {
-            let question = format!("Task \"{}\": score 0-3, or Enter to skip it", entry.name);
-            let tools = entry.typical_tools.join(", ");
-            if let Some(task) = ask_task(&mut prompt, &brand, zone, entry.name, &question, &tools)? {
-                tasks.push(task);
-            }
+            tasks.push(ask_task(&mut prompt, &brand, unscored_task(entry, &brand))?);
         }
         loop {
             let question =
@@ -69,24 +107,32 @@ pub fn run(input: &mut dyn BufRead, output: &mut dyn Write) -> Result<Assessment
             if name.is_empty() {
                 break;
             }
-            let question = format!("Task \"{name}\": score 0-3, or Enter to skip it");
-            if let Some(task) = ask_task(&mut prompt, &brand, zone, &name, &question, "")? {
-                tasks.push(task);
-            }
+            // A task of the team's own, kept (unscored, with no tools) even when its score is skipped.
+            let own_task = Task {
+                zone,
+                name,
+                score: None,
+                monthly_orders: brand.monthly_orders,
+                tools: Vec::new(),
+                owner: None,
+                growing: brand.growing,
+                leak_cost_usd: None,
+                line: 0,
+            };
+            tasks.push(ask_task(&mut prompt, &brand, own_task)?);
         }
+    }
+    if !prompt.replay.is_empty() {
+        return Err(WizardError::ReplayLeftOver { n_left: prompt.replay.len() });
     }
     Ok(Assessment { brand, tasks })
 }
 
-fn ask_task(
-    prompt: &mut Prompter<'_>,
-    brand: &Brand,
-    zone: Zone,
-    name: &str,
-    question: &str,
-    default_tools: &str,
-) -> Result<Option<Task>, WizardError> {
-    let maturity = prompt.ask(question, Some(""), |answer| {
+/// Asks for the score of `task`, as `seam assess new` would write it. Skipped, it comes back unchanged (waiting to
+/// be scored); scored, with the hours, leak rate, volume, tools and owner asked next.
+fn ask_task(prompt: &mut Prompter<'_>, brand: &Brand, task: Task) -> Result<Task, WizardError> {
+    let question = format!("Task \"{}\": score 0-3, or Enter to skip it", task.name);
+    let maturity = prompt.ask(&question, Some(""), |answer| {
         if answer.trim().is_empty() {
             return Ok(None);
         }
@@ -95,7 +141,7 @@ fn ask_task(
             .map(Some)
             .ok_or_else(|| "use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)".to_string())
     })?;
-    let Some(maturity) = maturity else { return Ok(None) };
+    let Some(maturity) = maturity else { return Ok(task) };
     let weekly_hours = prompt.ask("  Weekly hours of human work", None, |answer| {
         let hours: f64 =
             answer.trim().parse().map_err(|_| "use a number of hours, such as 6 or 1.5".to_string())?;
@@ -109,27 +155,35 @@ fn ask_task(
     let orders_default = brand.monthly_orders.to_string();
     let monthly_orders =
         prompt.ask("  Orders a month through this step", Some(&orders_default), parse_count)?;
+    let tools_default = task.tools.join(", ");
     let tools = prompt
-        .ask("  Tools it touches, comma-separated", Some(default_tools), |answer| Ok(parse_list(answer)))?;
+        .ask("  Tools it touches, comma-separated", Some(&tools_default), |answer| Ok(parse_list(answer)))?;
     let owner = prompt.ask("  Owner (a role or name; Enter for nobody)", Some(""), |answer| {
         Ok(Some(answer.trim().to_string()).filter(|owner| !owner.is_empty()))
     })?;
-    Ok(Some(Task {
-        zone,
-        name: name.to_string(),
+    Ok(Task {
         score: Some(Score { maturity, weekly_hours, leak_rate }),
         monthly_orders,
         tools,
         owner,
-        growing: brand.growing,
-        leak_cost_usd: None,
-        line: 0,
-    }))
+        ..task
+    })
 }
 
 struct Prompter<'a> {
     input: &'a mut dyn BufRead,
     output: &'a mut dyn Write,
+    /// Earlier answers still to replay, in the order they were given.
+    replay: VecDeque<Answer>,
+    /// Every answer taken so far, replayed or read.
+    answers: Vec<Answer>,
+    save: &'a mut dyn FnMut(&[Answer]) -> std::io::Result<()>,
+    /// The heading of the zone being asked (title and scale). While answers are replayed it is held back, and shown
+    /// before the first question that is really asked, with the answers replayed under it, so a resumed walk says
+    /// where it is.
+    heading: Vec<String>,
+    heading_shown: bool,
+    replayed_since_heading: Vec<String>,
 }
 
 impl Prompter<'_> {
@@ -138,13 +192,58 @@ impl Prompter<'_> {
         Ok(())
     }
 
-    /// Asks until `parse` accepts the answer; an empty answer takes `default` when there is one.
+    fn heading(&mut self, lines: Vec<String>) -> Result<(), WizardError> {
+        self.heading = lines;
+        self.heading_shown = false;
+        self.replayed_since_heading.clear();
+        if self.replay.is_empty() {
+            // A blank line ends the last prompt's line. Shown late, a heading follows the introduction instead,
+            // which ends with one.
+            self.say("")?;
+            self.show_heading()?;
+        }
+        Ok(())
+    }
+
+    fn show_heading(&mut self) -> Result<(), WizardError> {
+        for line in self.heading.iter().chain(&self.replayed_since_heading) {
+            writeln!(self.output, "{line}")?;
+        }
+        self.heading_shown = true;
+        Ok(())
+    }
+
+    /// Asks until `parse` accepts the answer; an empty answer takes `default` when there is one. An earlier
+    /// answer, while there is one, is taken instead of asking.
     fn ask<T>(
         &mut self,
         question: &str,
         default: Option<&str>,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<T, WizardError> {
+        let asked = question.trim();
+        if let Some(earlier) = self.replay.pop_front() {
+            let number = self.answers.len() + 1;
+            if earlier.question != asked {
+                return Err(WizardError::ReplayOtherQuestion {
+                    number,
+                    saved_question: earlier.question,
+                    question: asked.to_string(),
+                });
+            }
+            let value = parse(&earlier.answer).map_err(|reason| WizardError::ReplayRefused {
+                number,
+                question: earlier.question.clone(),
+                answer: earlier.answer.clone(),
+                reason,
+            })?;
+            self.replayed_since_heading.push(format!("{question}: {}", earlier.answer));
+            self.answers.push(earlier);
+            return Ok(value);
+        }
+        if !self.heading_shown {
+            self.show_heading()?;
+        }
         loop {
             match default {
                 Some(default) if !default.is_empty() => write!(self.output, "{question} [{default}]: ")?,
@@ -153,7 +252,7 @@ impl Prompter<'_> {
             self.output.flush()?;
             let mut line = String::new();
             if self.input.read_line(&mut line)? == 0 {
-                return Err(WizardError::InputEnded { question: question.trim().to_string() });
+                return Err(WizardError::InputEnded { question: asked.to_string() });
             }
             let answer = line.trim();
             let answer = match default {
@@ -161,7 +260,11 @@ impl Prompter<'_> {
                 _ => answer,
             };
             match parse(answer) {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    self.answers.push(Answer { question: asked.to_string(), answer: answer.to_string() });
+                    (self.save)(&self.answers).map_err(WizardError::Save)?;
+                    return Ok(value);
+                }
                 Err(reason) => writeln!(self.output, "  ! {reason}")?,
             }
         }
