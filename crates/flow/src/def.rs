@@ -274,6 +274,101 @@ pub struct Escalate {
     pub retry: Option<StepId>,
     /// Where a `dismiss` decision goes; `resolve` goes to the step's `next`.
     pub on_dismiss: Target,
+    /// Named decisions beyond resolve, retry and dismiss, each with its own next step and the fields a person
+    /// fills in.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, Choice>,
+}
+
+/// A named decision an escalate step offers (`ship_partial`, `cancel`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// What the person sees on the button.
+    pub label: String,
+    /// Where the run goes when this is chosen.
+    pub next: Target,
+    /// The fields the person fills in, by name; read as `steps.<id>.decision.fields.<name>`.
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldSpec>,
+}
+
+/// A field a person fills in with a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSpec {
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Number,
+    Bool,
+}
+
+impl FieldKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Number => "number",
+            FieldKind::Bool => "bool",
+        }
+    }
+}
+
+/// The decision names every escalate step offers; a choice may not take one of them.
+pub const BUILT_IN_DECISIONS: [&str; 3] = ["resolve", "retry", "dismiss"];
+
+impl Escalate {
+    /// Every decision this step offers, as the inbox shows them: the three built-in ones, then the choices, each
+    /// `{name, label, fields: {name: {type, required}}}`.
+    pub fn offered(&self) -> Value {
+        let mut offered: Vec<Value> = BUILT_IN_DECISIONS
+            .iter()
+            .map(|name| serde_json::json!({ "name": name, "label": name, "fields": {} }))
+            .collect();
+        for (name, choice) in &self.choices {
+            offered.push(serde_json::json!({ "name": name, "label": choice.label, "fields": choice.fields }));
+        }
+        Value::Array(offered)
+    }
+
+    /// Whether `fields` fit the decision `name`: a choice's required fields present, every field of its type, no
+    /// field it does not name. Built-in decisions take any plain fields. The error says what is wrong, by field.
+    pub fn check_fields(&self, name: &str, fields: &serde_json::Map<String, Value>) -> Result<(), String> {
+        let Some(choice) = self.choices.get(name) else {
+            if BUILT_IN_DECISIONS.contains(&name) {
+                return Ok(());
+            }
+            let names: Vec<&str> =
+                BUILT_IN_DECISIONS.iter().copied().chain(self.choices.keys().map(String::as_str)).collect();
+            return Err(format!("no decision {name:?} here; use one of {}", names.join(", ")));
+        };
+        for (field, spec) in &choice.fields {
+            if spec.required && fields.get(field).is_none_or(Value::is_null) {
+                return Err(format!("fields.{field}: required for {name}"));
+            }
+        }
+        for (field, value) in fields {
+            let Some(spec) = choice.fields.get(field) else {
+                let known: Vec<&str> = choice.fields.keys().map(String::as_str).collect();
+                let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+                return Err(format!("fields.{field}: {name} takes no such field; it takes {known}"));
+            };
+            let fits = match spec.kind {
+                FieldKind::Text => value.is_string(),
+                FieldKind::Number => value.is_number(),
+                FieldKind::Bool => value.is_boolean(),
+            };
+            if !fits && !value.is_null() {
+                return Err(format!("fields.{field}: expected {}, got {value}", spec.kind.as_str()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Appends one entry to a ledger.

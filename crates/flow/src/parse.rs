@@ -18,9 +18,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::def::{
-    Action, ActionName, Arg, BusinessHours, Call, CancelOn, Condition, Delays, ErrorKind, Escalate,
-    EventType, IfRunning, Paydays, Record, RetryPolicy, Schedule, Step, StepId, Target, Trigger, Wait,
-    WaitFor, Workflow, Zone,
+    Action, ActionName, Arg, BUILT_IN_DECISIONS, BusinessHours, Call, CancelOn, Choice, Condition, Delays,
+    ErrorKind, Escalate, EventType, FieldKind, FieldSpec, IfRunning, Paydays, Record, RetryPolicy, Schedule, Step,
+    StepId, Target, Trigger, Wait, WaitFor, Workflow, Zone,
 };
 use crate::template::{Scope, Template};
 use crate::time::Duration;
@@ -141,7 +141,9 @@ const BUSINESS_HOURS_KEYS: &[&str] = &["from", "to", "days", "utc_offset"];
 const WAIT_KEYS: &[&str] = &["until"];
 const WAIT_FOR_KEYS: &[&str] = &["event", "key", "when", "timeout", "on_timeout"];
 const CONDITION_KEYS: &[&str] = &["if", "then", "else"];
-const ESCALATE_KEYS: &[&str] = &["team", "due", "title", "context", "retry", "on_dismiss"];
+const ESCALATE_KEYS: &[&str] = &["team", "due", "title", "context", "retry", "on_dismiss", "choices"];
+const CHOICE_KEYS: &[&str] = &["label", "next", "fields"];
+const FIELD_SPEC_KEYS: &[&str] = &["type", "required"];
 const HTTP_KEYS: &[&str] = &["method", "url", "headers", "json"];
 const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 const WEEKDAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -576,6 +578,10 @@ impl Reader<'_> {
             None => Some(None),
         };
         let on_dismiss = self.optional_target(&table, "on_dismiss", Target::End);
+        let choices = match table.get("choices") {
+            Some(field) => self.choices(&field),
+            None => Some(BTreeMap::new()),
+        };
         Some(Action::Escalate(Escalate {
             team: team?,
             due: due?,
@@ -583,7 +589,94 @@ impl Reader<'_> {
             context: context?,
             retry: retry?,
             on_dismiss: on_dismiss?,
+            choices: choices?,
         }))
+    }
+
+    /// `choices`: a table of named decisions, each `{ label, next, fields = { name = "text" | "number" | "bool" |
+    /// { type, required } } }`.
+    fn choices(&mut self, field: &Field<'_, '_>) -> Option<BTreeMap<String, Choice>> {
+        let table = self.any_table(&field.path, field.node)?;
+        let mut choices = BTreeMap::new();
+        let mut all_read = true;
+        for (key, _) in table.entries.iter() {
+            let name = key.get_ref().to_string();
+            let Some(entry) = table.get(&name) else { continue };
+            if StepId::parse(&name).is_err() || BUILT_IN_DECISIONS.contains(&name.as_str()) {
+                let _: Option<()> = self.fail(
+                    &entry,
+                    format!(
+                        "{name:?} cannot name a choice; use lowercase letters, digits and _ (not resolve, retry or \
+                         dismiss, which every escalate step offers)"
+                    ),
+                );
+                all_read = false;
+                continue;
+            }
+            match self.choice(&entry, &name) {
+                Some(choice) => {
+                    choices.insert(name, choice);
+                }
+                None => all_read = false,
+            }
+        }
+        all_read.then_some(choices)
+    }
+
+    fn choice(&mut self, field: &Field<'_, '_>, name: &str) -> Option<Choice> {
+        let table = self.table(&field.path, field.node, CHOICE_KEYS)?;
+        let label = match table.get("label") {
+            Some(field) => self.string(&field).map(str::to_owned),
+            None => Some(name.replace('_', " ")),
+        };
+        let next = self.required(&table, "next").and_then(|field| self.target(&field));
+        let fields = match table.get("fields") {
+            Some(field) => self.field_specs(&field),
+            None => Some(BTreeMap::new()),
+        };
+        Some(Choice { label: label?, next: next?, fields: fields? })
+    }
+
+    fn field_specs(&mut self, field: &Field<'_, '_>) -> Option<BTreeMap<String, FieldSpec>> {
+        let table = self.any_table(&field.path, field.node)?;
+        let mut specs = BTreeMap::new();
+        let mut all_read = true;
+        for (key, _) in table.entries.iter() {
+            let name = key.get_ref().to_string();
+            let Some(entry) = table.get(&name) else { continue };
+            let spec = match entry.node.get_ref() {
+                DeValue::String(_) => self.field_kind(&entry).map(|kind| FieldSpec { kind, required: false }),
+                DeValue::Table(_) => {
+                    let Some(spec) = self.table(&entry.path, entry.node, FIELD_SPEC_KEYS) else {
+                        all_read = false;
+                        continue;
+                    };
+                    let kind = self.required(&spec, "type").and_then(|field| self.field_kind(&field));
+                    let required = match spec.get("required") {
+                        Some(field) => self.boolean(&field),
+                        None => Some(false),
+                    };
+                    kind.zip(required).map(|(kind, required)| FieldSpec { kind, required })
+                }
+                _ => self.fail(&entry, "a field is \"text\", \"number\", \"bool\" or { type = …, required = true }"),
+            };
+            match spec {
+                Some(spec) => {
+                    specs.insert(name, spec);
+                }
+                None => all_read = false,
+            }
+        }
+        all_read.then_some(specs)
+    }
+
+    fn field_kind(&mut self, field: &Field<'_, '_>) -> Option<FieldKind> {
+        match self.string(field)? {
+            "text" => Some(FieldKind::Text),
+            "number" => Some(FieldKind::Number),
+            "bool" => Some(FieldKind::Bool),
+            other => self.fail(field, format!("{other:?} is not a field type; use text, number or bool")),
+        }
     }
 
     fn record(&mut self, field: &Field<'_, '_>) -> Option<Action> {
@@ -830,6 +923,13 @@ impl Reader<'_> {
         match parsed {
             Some(number) if (min..=max).contains(&number) => Some(number),
             _ => self.fail(field, format!("use a whole number from {min} to {max}")),
+        }
+    }
+
+    fn boolean(&mut self, field: &Field<'_, '_>) -> Option<bool> {
+        match field.node.get_ref() {
+            DeValue::Boolean(flag) => Some(*flag),
+            other => self.fail(field, format!("expected true or false, found {}", other.type_str())),
         }
     }
 

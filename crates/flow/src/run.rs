@@ -104,8 +104,9 @@ pub enum ErrorClass {
     Fatal(ErrorKind),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A decision on an escalation; written as its name (`"resolve"`, `"ship_partial"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum DecisionKind {
     /// A human fixed it: the run continues with the escalate step's `next`.
     Resolve,
@@ -114,6 +115,36 @@ pub enum DecisionKind {
     Retry,
     /// Give up: the run goes to the escalate step's `on_dismiss` (default: end).
     Dismiss,
+    /// One of the escalate step's named `choices`: the run goes to that choice's `next`.
+    Choice(String),
+}
+
+impl DecisionKind {
+    pub fn name(&self) -> &str {
+        match self {
+            DecisionKind::Resolve => "resolve",
+            DecisionKind::Retry => "retry",
+            DecisionKind::Dismiss => "dismiss",
+            DecisionKind::Choice(name) => name,
+        }
+    }
+}
+
+impl From<String> for DecisionKind {
+    fn from(name: String) -> Self {
+        match name.as_str() {
+            "resolve" => DecisionKind::Resolve,
+            "retry" => DecisionKind::Retry,
+            "dismiss" => DecisionKind::Dismiss,
+            _ => DecisionKind::Choice(name),
+        }
+    }
+}
+
+impl From<DecisionKind> for String {
+    fn from(kind: DecisionKind) -> Self {
+        kind.name().to_owned()
+    }
 }
 
 /// What the runtime must do, in order, after committing the new state.
@@ -134,6 +165,8 @@ pub enum Effect {
         title: String,
         due: Timestamp,
         context: Value,
+        /// The decisions the step offers, as [`crate::Escalate::offered`] lists them.
+        decisions: Value,
     },
     /// Append one ledger entry; `idempotency_key` lets the sink drop a duplicate after a crash.
     Record { step: StepId, ledger: String, entry: Value, idempotency_key: String },
@@ -853,6 +886,10 @@ impl<'d> Machine<'d> {
         };
         let step = self.step(&step_id)?;
         let Action::Escalate(escalate) = &step.action else { return Err(FlowError::UnknownStep(step_id)) };
+        if let Err(why) = escalate.check_fields(decision.name(), &fields) {
+            self.ignore(format!("decision {} on {escalation} by {by}: {why}", decision.name()));
+            return Ok(());
+        }
         if decision == DecisionKind::Retry && origin.is_none() {
             self.ignore(format!(
                 "retry on {escalation} by {by}: no failed step to retry; resolve or dismiss it"
@@ -860,8 +897,9 @@ impl<'d> Machine<'d> {
             return Ok(());
         }
         let now = self.now;
-        self.step_state(&step_id).decision = Some(Decision { decision, by: by.clone(), at: now, fields });
-        self.audit(AuditKind::Decided, Some(&step_id), None, format!("{decision:?} by {by} on {escalation}"));
+        let name = decision.name().to_owned();
+        self.step_state(&step_id).decision = Some(Decision { decision: decision.clone(), by: by.clone(), at: now, fields });
+        self.audit(AuditKind::Decided, Some(&step_id), None, format!("{name} by {by} on {escalation}"));
         self.state.timer = None;
         self.state.waiting = Waiting::Nothing;
         match decision {
@@ -874,6 +912,12 @@ impl<'d> Machine<'d> {
                 self.step_state(&step_id).status = "succeeded".to_owned();
                 self.state.outcome = "dismissed".to_owned();
                 self.go(escalate.on_dismiss.clone())
+            }
+            DecisionKind::Choice(name) => {
+                self.step_state(&step_id).status = "succeeded".to_owned();
+                self.state.outcome = name.clone();
+                let Some(choice) = escalate.choices.get(&name) else { return Ok(()) };
+                self.go(choice.next.clone())
             }
             DecisionKind::Retry => {
                 self.step_state(&step_id).status = "succeeded".to_owned();
@@ -1046,6 +1090,7 @@ impl<'d> Machine<'d> {
                     title,
                     due,
                     context: fields,
+                    decisions: escalate.offered(),
                 });
                 self.state.waiting = Waiting::Decision { step: step.id.clone(), escalation, origin };
                 self.set_timer(due);

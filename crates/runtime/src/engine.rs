@@ -73,6 +73,11 @@ pub enum DecideError {
     AlreadyDecided { id: String, status: String, by: Option<String> },
     #[error("inbox item {id} cannot be {decision}: {why}")]
     NotApplicable { id: String, decision: String, why: String },
+    #[error("inbox item {id} offers no decision {name:?}; it offers {offered}")]
+    NoSuchDecision { id: String, name: String, offered: String },
+    /// The decision's fields do not fit what the item offers.
+    #[error("inbox item {id}: {why}")]
+    Refused { id: String, why: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -536,7 +541,7 @@ impl Engine {
                     ));
                 }
                 Effect::SetTimer { .. } => {}
-                Effect::Escalate { escalation, step, team, zone, title, due, context } => {
+                Effect::Escalate { escalation, step, team, zone, title, due, context, decisions } => {
                     let assignee = route_escalation(&self.routes, &zone, &team, &context);
                     tx.insert_inbox(&InboxItem {
                         id: escalation.clone(),
@@ -550,6 +555,8 @@ impl Engine {
                         context: context.to_string(),
                         due_at: due.unix_seconds(),
                         status: "open".to_owned(),
+                        decisions: decisions.to_string(),
+                        decision: None,
                         decided_by: None,
                         decided_at: None,
                         note: None,
@@ -854,10 +861,29 @@ impl Engine {
             DecisionKind::Resolve => "resolved",
             DecisionKind::Retry => "retried",
             DecisionKind::Dismiss => "dismissed",
+            DecisionKind::Choice(_) => "decided",
         };
+        let name = decision.name().to_owned();
         let Some(row) = run else { return Err(DecideError::NotFound(id.to_owned())) };
         let (def, state) = self.load_in(tx.as_mut(), &row).await?;
-        let data = json!({ "inbox_item": id, "decision": word, "by": by, "note": note, "fields": fields });
+        // What the step offers and the fields it takes are checked here, so a bad decision is refused with its
+        // reason and changes nothing (the state machine would only ignore it).
+        let escalate = def.steps.iter().find(|step| step.id.as_str() == item.step).and_then(|step| match &step.action {
+            seam_flow::Action::Escalate(escalate) => Some(escalate),
+            _ => None,
+        });
+        if let Some(escalate) = escalate {
+            let offered = seam_flow::BUILT_IN_DECISIONS.contains(&name.as_str()) || escalate.choices.contains_key(&name);
+            if !offered {
+                let mut names: Vec<&str> = seam_flow::BUILT_IN_DECISIONS.to_vec();
+                names.extend(escalate.choices.keys().map(String::as_str));
+                return Err(DecideError::NoSuchDecision { id: id.to_owned(), name, offered: names.join(", ") });
+            }
+            if let Err(why) = escalate.check_fields(&name, &fields) {
+                return Err(DecideError::Refused { id: id.to_owned(), why });
+            }
+        }
+        let data = json!({ "inbox_item": id, "decision": name, "by": by, "note": note, "fields": fields });
         let input = Input::Decision { escalation: id.to_owned(), decision, by: by.to_owned(), fields };
         let transition = self.decide(&def, &state, input, now)?;
         if matches!(&transition.state.waiting, Waiting::Decision { escalation, .. } if escalation == id) {
@@ -868,7 +894,7 @@ impl Engine {
                 why: "its escalate step has no call step to retry; resolve or dismiss it".to_owned(),
             });
         }
-        tx.decide_inbox(id, word, Some(by), note, now.unix_seconds()).await?;
+        tx.decide_inbox(id, word, &name, Some(by), note, now.unix_seconds()).await?;
         tx.append_audit(&[NewAudit {
             at: now.unix_seconds(),
             kind: "decision".to_owned(),

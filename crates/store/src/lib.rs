@@ -170,8 +170,13 @@ pub struct InboxItem {
     /// JSON object of the context fields the workflow names.
     pub context: String,
     pub due_at: i64,
-    /// `open`, `resolved`, `retried`, `dismissed`, or `closed` (the run ended without a decision).
+    /// `open`, `resolved`, `retried`, `dismissed`, `decided` (one of the step's named choices), or `closed` (the
+    /// run ended without a decision).
     pub status: String,
+    /// JSON list of the decisions the item offers: `[{name, label, fields}]`.
+    pub decisions: String,
+    /// The decision made (`resolve`, `ship_partial`, …), once made.
+    pub decision: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub note: Option<String>,
@@ -350,6 +355,7 @@ pub trait Tx: Send {
         &mut self,
         id: &str,
         status: &str,
+        decision: &str,
         by: Option<&str>,
         note: Option<&str>,
         now: i64,

@@ -21,7 +21,7 @@ const RUN_COLUMNS: &str = "id, workflow, version, key, status, state, wake_at, f
 const CALL_COLUMNS: &str =
     "id, run_id, step, attempt, idempotency_key, action, args, status, fence, tries, outcome";
 const INBOX_COLUMNS: &str = "id, run_id, workflow, step, team, assignee, zone, title, context, due_at, status, \
-                             decided_by, decided_at, note, created_at";
+                             decisions, decision, decided_by, decided_at, note, created_at";
 const EVENT_COLUMNS: &str = "seq, source, event_id, event_type, payload, received_at, status";
 const AUDIT_COLUMNS: &str = "seq, at, kind, run_id, event_id, workflow, step, attempt, actor, detail, data";
 const LEDGER_COLUMNS: &str = "seq, idempotency_key, ledger, run_id, workflow, at, fields, shipped";
@@ -70,6 +70,8 @@ fn inbox_row(row: &DbRow) -> Result<InboxItem> {
         context: row.try_get("context")?,
         due_at: row.try_get("due_at")?,
         status: row.try_get("status")?,
+        decisions: row.try_get("decisions")?,
+        decision: row.try_get("decision")?,
         decided_by: row.try_get("decided_by")?,
         decided_at: row.try_get("decided_at")?,
         note: row.try_get("note")?,
@@ -607,8 +609,9 @@ impl Tx for BackendTx {
     async fn insert_inbox(&mut self, item: &InboxItem) -> Result<()> {
         sqlx::query(
             "INSERT INTO inbox (id, run_id, workflow, step, team, assignee, zone, title, context, due_at, status, \
-             decided_by, decided_at, note, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+             decided_by, decided_at, note, created_at, decisions, decision) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(&item.id)
         .bind(&item.run_id)
@@ -625,6 +628,8 @@ impl Tx for BackendTx {
         .bind(item.decided_at)
         .bind(&item.note)
         .bind(item.created_at)
+        .bind(&item.decisions)
+        .bind(&item.decision)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -640,18 +645,22 @@ impl Tx for BackendTx {
         &mut self,
         id: &str,
         status: &str,
+        decision: &str,
         by: Option<&str>,
         note: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        sqlx::query("UPDATE inbox SET status = $1, decided_by = $2, decided_at = $3, note = $4 WHERE id = $5")
-            .bind(status)
-            .bind(by)
-            .bind(now)
-            .bind(note)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE inbox SET status = $1, decided_by = $2, decided_at = $3, note = $4, decision = $6 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(by)
+        .bind(now)
+        .bind(note)
+        .bind(id)
+        .bind(decision)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -170,6 +170,8 @@ fn inbox_item(id: &str, run_id: &str, due_at: i64) -> InboxItem {
         context: "{\"amount\":12}".into(),
         due_at,
         status: "open".into(),
+        decisions: r#"[{"name":"resolve","label":"resolve","fields":{}}]"#.into(),
+        decision: None,
         decided_by: None,
         decided_at: None,
         note: None,
@@ -809,7 +811,7 @@ async fn inbox_lifecycle(store: Arc<dyn Store>, _url: String) {
     assert_eq!(tx.lock_inbox("missing").await.unwrap(), None);
     let locked = tx.lock_inbox("i3").await.unwrap().unwrap();
     assert_eq!(locked.status, "open");
-    tx.decide_inbox("i3", "resolved", Some("alice"), Some("looks fine"), 250).await.unwrap();
+    tx.decide_inbox("i3", "resolved", "resolve", Some("alice"), Some("looks fine"), 250).await.unwrap();
     tx.commit().await.unwrap();
 
     let decided = store.inbox_item("i3").await.unwrap().unwrap();
@@ -817,6 +819,8 @@ async fn inbox_lifecycle(store: Arc<dyn Store>, _url: String) {
         (decided.status.as_str(), decided.decided_by.as_deref(), decided.decided_at, decided.note.as_deref()),
         ("resolved", Some("alice"), Some(250), Some("looks fine"))
     );
+    assert_eq!(decided.decision.as_deref(), Some("resolve"));
+    assert!(decided.decisions.contains("\"resolve\""), "the offered decisions are kept: {}", decided.decisions);
 
     let mut tx = store.begin().await.unwrap();
     tx.close_inbox_for_run("r1", 260).await.unwrap();
@@ -851,7 +855,7 @@ async fn counts_reflect_every_table(store: Arc<dyn Store>, _url: String) {
     assert!(tx.insert_call(&call("r1", "notify", 1, "c2", "{}")).await.unwrap());
     tx.insert_inbox(&inbox_item("i1", "r1", 10)).await.unwrap();
     tx.insert_inbox(&inbox_item("i2", "r2", 10)).await.unwrap();
-    tx.decide_inbox("i2", "dismissed", Some("bob"), None, 6).await.unwrap();
+    tx.decide_inbox("i2", "dismissed", "dismiss", Some("bob"), None, 6).await.unwrap();
     tx.insert_ledger("l1", "ledger", "r1", "w", 5, "{}").await.unwrap();
     tx.insert_ledger("l2", "ledger", "r1", "w", 5, "{}").await.unwrap();
     tx.append_audit(&[audit(1, "a", None), audit(2, "b", None)]).await.unwrap();

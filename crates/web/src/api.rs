@@ -230,6 +230,8 @@ fn item_json(item: &InboxItem) -> Value {
         "context": serde_json::from_str::<Value>(&item.context).unwrap_or(Value::Null),
         "due_at": time(item.due_at),
         "status": item.status,
+        "decisions": serde_json::from_str::<Value>(&item.decisions).unwrap_or(Value::Null),
+        "decision": item.decision,
         "decided_by": item.decided_by,
         "decided_at": item.decided_at.map(time),
         "note": item.note,
@@ -329,17 +331,17 @@ async fn inbox_decide(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let decision = match action.as_str() {
-        "resolve" => DecisionKind::Resolve,
-        "retry" => DecisionKind::Retry,
-        "dismiss" => DecisionKind::Dismiss,
-        other => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("no inbox action {other:?}; use resolve, retry or dismiss"),
-            );
-        }
-    };
+    // resolve, retry, dismiss, or one of the item's named choices (checked by the engine against its step).
+    let well_formed = !action.is_empty()
+        && action.len() <= 64
+        && action.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no inbox action {action:?}; use resolve, retry, dismiss or one of the item's decisions"),
+        );
+    }
+    let decision = DecisionKind::from(action);
     let (by, body) = match decision_body(&headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
@@ -351,6 +353,8 @@ async fn inbox_decide(
         Err(problem @ (DecideError::AlreadyDecided { .. } | DecideError::NotApplicable { .. })) => {
             error(StatusCode::CONFLICT, problem.to_string())
         }
+        Err(problem @ DecideError::NoSuchDecision { .. }) => error(StatusCode::NOT_FOUND, problem.to_string()),
+        Err(problem @ DecideError::Refused { .. }) => error(StatusCode::BAD_REQUEST, problem.to_string()),
         Err(DecideError::Engine(problem)) => store_error(problem),
     }
 }

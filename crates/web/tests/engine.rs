@@ -472,7 +472,93 @@ async fn an_unreadable_run_is_set_aside_and_blocks_nothing(backend: Backend) {
     world.stop().await;
 }
 
+/// An escalate step's named choices: each with its own next step and the fields a person fills in.
+const CHOICES: &str = r#"
+name = "short-stock"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "test"
+event = "order.short"
+key = "{{ event.data.id }}"
+
+[[steps]]
+id = "ask"
+next = "end"
+
+[steps.escalate]
+team = "fulfillment"
+title = "Order {{ trigger.data.id }} is short"
+
+[steps.escalate.choices.ship_partial]
+label = "Ship what is in stock"
+next = "record"
+fields = { note = "text" }
+
+[steps.escalate.choices.cancel]
+next = "record"
+fields = { refund = { type = "bool", required = true }, restock = "bool" }
+
+[[steps]]
+id = "record"
+[steps.record]
+ledger = "inventory"
+order = "{{ trigger.data.id }}"
+decision = "{{ steps.ask.decision.decision }}"
+refund = "{{ steps.ask.decision.fields.refund if 'refund' in steps.ask.decision.fields else 'n/a' }}"
+outcome = "{{ run.outcome }}"
+"#;
+
+async fn named_choices_take_their_fields_and_their_own_next_step(backend: Backend) {
+    let Some(world) = World::start(backend, &[CHOICES], "").await else { return };
+    world.send(&event("evt_c1", "order.short", "ord_1")).await;
+    world.send(&event("evt_c2", "order.short", "ord_2")).await;
+    world.settle().await;
+    let items = world.inbox("open").await;
+    assert_eq!(items.len(), 2);
+    let names: Vec<&str> = items[0]["decisions"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["resolve", "retry", "dismiss", "cancel", "ship_partial"]);
+    let cancel = items[0]["decisions"].as_array().unwrap().iter().find(|d| d["name"] == "cancel").unwrap();
+    assert_eq!(cancel["fields"]["refund"], json!({ "type": "bool", "required": true }));
+    let item = |key: &str| items.iter().find(|i| i["run_id"].as_str().is_some() && i["title"].as_str().unwrap().contains(key)).unwrap()["id"].as_str().unwrap().to_owned();
+    let (one, two) = (item("ord_1"), item("ord_2"));
+
+    // Not offered: 404 naming what is; a required field missing or of the wrong type: 400. Nothing changes.
+    let (status, body) = world.post_json(&format!("/api/inbox/{one}/refund_twice"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("ship_partial"), "{body}");
+    let (status, body) = world.post_json(&format!("/api/inbox/{one}/cancel"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("fields.refund"), "{body}");
+    let bad = json!({ "by": "ana", "fields": { "refund": "yes" } });
+    let (status, body) = world.post_json(&format!("/api/inbox/{one}/cancel"), bad).await;
+    assert_eq!(status, 400, "{body}");
+    let unknown = json!({ "by": "ana", "fields": { "refund": true, "colour": "red" } });
+    let (status, _) = world.post_json(&format!("/api/inbox/{one}/cancel"), unknown).await;
+    assert_eq!(status, 400);
+    assert_eq!(world.inbox("open").await.len(), 2);
+
+    let good = json!({ "by": "ana", "fields": { "refund": true, "restock": false } });
+    let (status, body) = world.post_json(&format!("/api/inbox/{one}/cancel"), good).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "decided");
+    assert_eq!(body["decision"], "cancel");
+    let (status, _) = world.post_json(&format!("/api/inbox/{two}/ship_partial"), json!({ "by": "bo" })).await;
+    assert_eq!(status, 200);
+    let (status, _) = world.post_json(&format!("/api/inbox/{two}/cancel"), json!({ "by": "bo", "fields": { "refund": false } })).await;
+    assert_eq!(status, 409, "a second decision");
+    world.settle().await;
+    let mut lines = world.ledger_lines();
+    lines.sort_by_key(|line| line["order"].as_str().unwrap().to_owned());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!((lines[0]["decision"].as_str(), lines[0]["refund"].as_bool(), lines[0]["outcome"].as_str()), (Some("cancel"), Some(true), Some("cancel")));
+    assert_eq!((lines[1]["decision"].as_str(), lines[1]["refund"].as_str()), (Some("ship_partial"), Some("n/a")));
+    world.stop().await;
+}
+
 on_both_databases!(
+    named_choices_take_their_fields_and_their_own_next_step,
     a_retry_with_nothing_to_retry_is_refused_and_changes_nothing,
     control_characters_cannot_wedge_the_engine,
     an_unreadable_run_is_set_aside_and_blocks_nothing,
