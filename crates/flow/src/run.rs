@@ -880,7 +880,7 @@ impl<'d> Machine<'d> {
             }
             _ => {
                 let why = self.why_not_waiting();
-                self.ignore(format!("decision {decision:?} on {escalation} by {by}: {why}"));
+                self.ignore(format!("decision {} on {escalation} by {by}: {why}", decision.name()));
                 return Ok(());
             }
         };

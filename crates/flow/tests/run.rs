@@ -274,15 +274,15 @@ fn resolve_continues_with_next() {
   set timer 2 at 2026-01-08T10:00:00Z
   = running, waits for decision on seam-run_1-escalate-1, wakes at 2026-01-08T10:00:00Z
 > decide resolve seam-run_1-escalate-9 @ 2026-01-06T10:00:00Z
-  audit ignored: decision Resolve on seam-run_1-escalate-9 by ana: stale; the run waits for a decision on seam-run_1-escalate-1
+  audit ignored: decision resolve on seam-run_1-escalate-9 by ana: stale; the run waits for a decision on seam-run_1-escalate-1
   = running, waits for decision on seam-run_1-escalate-1, wakes at 2026-01-08T10:00:00Z
 > decide resolve @ 2026-01-06T10:00:00Z
-  audit decided escalate: Resolve by ana on seam-run_1-escalate-1
+  audit decided escalate: resolve by ana on seam-run_1-escalate-1
   audit completed: Succeeded: resolved
   complete Succeeded resolved
   = succeeded
 > decide resolve @ 2026-01-06T10:00:00Z
-  audit ignored: decision Resolve on none by ana: the run has finished
+  audit ignored: decision resolve on none by ana: the run has finished
   = succeeded
 "#,
     );
@@ -322,7 +322,7 @@ fn dismiss_goes_to_on_dismiss() {
   audit overdue escalate: escalation seam-run_1-escalate-1 is past due
   = running, waits for decision on seam-run_1-escalate-1, no wake-up
 > decide dismiss @ 2026-01-08T10:00:00Z
-  audit decided escalate: Dismiss by ana on seam-run_1-escalate-1
+  audit decided escalate: dismiss by ana on seam-run_1-escalate-1
   audit completed: Failed: dismissed
   complete Failed dismissed
   = failed
@@ -365,7 +365,7 @@ fn retry_makes_one_more_attempt_now_and_escalates_again_if_it_fails() {
   = running, waits for decision on seam-run_1-escalate-1, wakes at 2026-01-08T10:00:00Z
 > advance 1h @ 2026-01-06T11:00:00Z
 > decide retry @ 2026-01-06T11:00:00Z
-  audit decided escalate: Retry by ana on seam-run_1-escalate-1
+  audit decided escalate: retry by ana on seam-run_1-escalate-1
   audit attempt_started retry#2: stripe.pay_invoice key seam-run_1-retry-2
   call retry#2 stripe.pay_invoice {"invoice":"in_1"} key=seam-run_1-retry-2
   = running, waits for retry#2 result, no wake-up
@@ -378,7 +378,7 @@ fn retry_makes_one_more_attempt_now_and_escalates_again_if_it_fails() {
   set timer 3 at 2026-01-08T11:00:00Z
   = running, waits for decision on seam-run_1-escalate-2, wakes at 2026-01-08T11:00:00Z
 > decide retry @ 2026-01-06T11:00:00Z
-  audit decided escalate: Retry by ana on seam-run_1-escalate-2
+  audit decided escalate: retry by ana on seam-run_1-escalate-2
   audit attempt_started retry#3: stripe.pay_invoice key seam-run_1-retry-3
   call retry#3 stripe.pay_invoice {"invoice":"in_1"} key=seam-run_1-retry-3
   = running, waits for retry#3 result, no wake-up
@@ -737,7 +737,7 @@ fn playbook_sends_a_hard_decline_to_the_customer_update_path() {
   set timer 3 at 2026-01-15T09:00:00Z
   = running, waits for decision on seam-run_1-escalate-1, wakes at 2026-01-15T09:00:00Z
 > decide dismiss @ 2026-01-13T09:00:00Z
-  audit decided escalate: Dismiss by ana on seam-run_1-escalate-1
+  audit decided escalate: dismiss by ana on seam-run_1-escalate-1
   audit step_entered record
   audit recorded record: to finance
   record finance {"amount_minor":4900,"attempts":1,"currency":"usd","customer":"cus_9","decision":"dismiss","invoice":"in_1","outcome":"dismissed","recovered_minor":0} key=seam-run_1-record-1
