@@ -7,9 +7,13 @@
 //!   ledger, missing secrets each give exit 1 and a `FAIL` line with the fix, and no secret is ever printed; an
 //!   unreadable config gives exit 2. The doctor leaves the folder as it found it.
 //! - `seam healthcheck` against a server and a closed port.
+//! - `deploy/`, which cannot run here: every `seam` command and flag the files (and docs/deploy.md) use exists,
+//!   every repository path they name is there, the files agree with each other (paths, ports), the example config
+//!   loads with the real loader, and the systemd unit passes `systemd-analyze verify`.
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
@@ -651,4 +655,421 @@ fn doctor_exits_2_when_the_config_cannot_be_read() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("typo.toml") && run.stderr.contains("lisen"), "{run:?}");
     assert!(run.stdout.is_empty(), "nothing is checked without a config: {run:?}");
+}
+
+// ----- deploy/ -------------------------------------------------------------------------------------------------
+
+/// The files whose commands are checked: everything in deploy/ and the page that explains them.
+fn deploy_files() -> Vec<(String, String)> {
+    let root = repo();
+    let mut files: Vec<(String, String)> = listing(&root.join("deploy"))
+        .into_iter()
+        .map(|name| format!("deploy/{name}"))
+        .chain(["docs/deploy.md".to_owned()])
+        .map(|name| {
+            let text = std::fs::read_to_string(root.join(&name)).unwrap();
+            (name, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Words that end a shell command.
+const SEPARATORS: &[&str] = &[";", "&&", "||", "|", ">", "2>", ">>", "#", "\\"];
+
+/// Every `seam …` command in `text`, as the words after `seam`: where `seam` (or `/usr/local/bin/seam`) starts a
+/// command (a line, after `sudo`, `;`, `&&`, `|`, `sh -c '`, `docker exec NAME`, `ExecStart=`) or a code span
+/// (`` `seam doctor` ``). A bare mention without arguments (`the seam user`, an install path) is not a command.
+fn invocations(text: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (i, word) in words.iter().enumerate() {
+            let (word, code_span) = match word.split_once('=') {
+                Some((key, value)) if key.starts_with("Exec") => (value, false),
+                _ => (*word, word.starts_with('`') || word.starts_with("(`")),
+            };
+            let bare = word.trim_start_matches(['(', '`', '\'', '"']);
+            if bare != "seam" && bare != "/usr/local/bin/seam" {
+                continue;
+            }
+            let previous = if i == 0 { "" } else { words[i - 1] };
+            let starts_command = i == 0
+                || code_span
+                || word.starts_with('\'')
+                || bare.starts_with('/')
+                || ["#", "$", "sudo", "&&", "||", "|", ";"].contains(&previous)
+                || previous.ends_with(';')
+                || (i >= 3
+                    && words[i - 2] == "exec"
+                    && ["docker", "podman"].contains(&words[i - 3].trim_start_matches('`')));
+            if !starts_command || (i >= 1 && previous == "-u") {
+                continue;
+            }
+            let mut args = Vec::new();
+            for next in &words[i + 1..] {
+                if SEPARATORS.contains(next) {
+                    break;
+                }
+                // A closing quote or backtick, or a `;`, `)` or `,`, ends the command inside the word.
+                let end = next.find(['`', '\'', '"', ';', ')']).unwrap_or(next.len());
+                let word = next[..end].trim_end_matches([',', '.']);
+                if !word.is_empty() {
+                    args.push(word.to_owned());
+                }
+                if word.len() != next.len() {
+                    break;
+                }
+            }
+            if args.first().is_some_and(|first| !first.starts_with('/') && !first.contains('.')) {
+                found.push(args);
+            }
+        }
+    }
+    found
+}
+
+/// `seam <command…> --help`, cached; `None` when there is no such command.
+fn help(cache: &mut BTreeMap<Vec<String>, Option<String>>, command: &[String]) -> Option<String> {
+    cache
+        .entry(command.to_vec())
+        .or_insert_with(|| {
+            let mut args: Vec<&str> = command.iter().map(String::as_str).collect();
+            args.push("--help");
+            let run = seam_in(&repo(), &args, &[]);
+            (run.code == 0).then_some(run.stdout)
+        })
+        .clone()
+}
+
+/// Whether `help` documents `flag` (`--db`, `-o`) as a whole word.
+fn documents(help: &str, flag: &str) -> bool {
+    help.match_indices(flag).any(|(at, _)| {
+        let before = help[..at].chars().next_back();
+        let after = help[at + flag.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '-')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    })
+}
+
+#[test]
+fn deploy_files_use_only_commands_flags_and_paths_that_exist() {
+    let root = repo();
+    let mut cache = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut checked = BTreeSet::new();
+    for (name, text) in deploy_files() {
+        // `seam` commands and their flags.
+        let mut commands = invocations(&text);
+        if name == "deploy/Containerfile" {
+            commands.extend(container(&text).invocations);
+        }
+        for args in commands {
+            let mut command = vec![args[0].clone()];
+            let Some(mut text) = help(&mut cache, &command) else {
+                problems.push(format!("{name}: `seam {}`: no such command", args.join(" ")));
+                continue;
+            };
+            if text.contains("\nCommands:") && args.len() > 1 {
+                command.push(args[1].clone());
+                match help(&mut cache, &command) {
+                    Some(sub) => text = sub,
+                    None => {
+                        problems.push(format!("{name}: `seam {}`: no such command", command.join(" ")));
+                        continue;
+                    }
+                }
+            }
+            for arg in &args[command.len()..] {
+                let flag = arg.trim_start_matches('[').trim_end_matches(']');
+                let flag = flag.split_once('=').map_or(flag, |(flag, _)| flag);
+                if flag.starts_with('-') && flag.len() > 1 && !documents(&text, flag) {
+                    problems.push(format!("{name}: `seam {}`: no flag {flag}", command.join(" ")));
+                }
+            }
+            checked.insert(command.join(" "));
+        }
+        // Repository paths: plain ones, and Markdown links relative to the file.
+        for word in text.split_whitespace() {
+            let path = word.trim_start_matches(['(', '[', '`', '\'', '"']);
+            let path = path.split(['`', '\'', '"', ']', '(', ')', ',']).next().unwrap();
+            let path = path.trim_end_matches(['.', ';', ':']);
+            let in_repo = ["deploy/", "playbooks/", "docs/", "crates/", "examples/"]
+                .iter()
+                .any(|prefix| path.starts_with(prefix));
+            if in_repo && !path.contains(['*', '$', '<', '{']) && !root.join(path).exists() {
+                problems.push(format!("{name}: {path} is not in the repository"));
+            }
+        }
+        for (at, _) in text.match_indices("](") {
+            let target = text[at + 2..].split(')').next().unwrap();
+            let target = target.split('#').next().unwrap();
+            if target.is_empty() || target.contains("://") {
+                continue;
+            }
+            let base = root.join(&name);
+            if !base.parent().unwrap().join(target).exists() {
+                problems.push(format!("{name}: the link {target} leads nowhere"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for expected in ["serve", "doctor", "backup", "healthcheck", "migrate"] {
+        assert!(checked.contains(expected), "no `seam {expected}` was found to check: {checked:?}");
+    }
+}
+
+/// What a Containerfile says, as far as the checks need.
+#[derive(Debug, Default)]
+struct Container {
+    /// `seam` commands run by `CMD` (after the `seam` entry point) and `HEALTHCHECK`.
+    invocations: Vec<Vec<String>>,
+    entrypoint: Vec<String>,
+    cmd: Vec<String>,
+    healthcheck: Vec<String>,
+    env: BTreeMap<String, String>,
+    volumes: Vec<String>,
+    expose: Vec<String>,
+    /// `COPY` sources from the build context, and `COPY --from` (source, destination) pairs.
+    copies: Vec<(String, String)>,
+    copies_from_build: Vec<(String, String)>,
+    build_workdir: String,
+    runs: Vec<String>,
+}
+
+fn container(text: &str) -> Container {
+    let mut joined = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(head) => current.push_str(head),
+            None => {
+                current.push_str(line);
+                joined.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    let array = |text: &str| -> Vec<String> { serde_json::from_str(text.trim()).unwrap() };
+    let mut container = Container::default();
+    let mut stage = 0;
+    for instruction in joined.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        let (keyword, rest) = instruction.split_once(' ').unwrap_or((instruction, ""));
+        match keyword {
+            "FROM" => stage += 1,
+            "WORKDIR" if stage == 1 => container.build_workdir = rest.trim().to_owned(),
+            "RUN" => container.runs.push(rest.to_owned()),
+            "ENTRYPOINT" => container.entrypoint = array(rest),
+            "CMD" => container.cmd = array(rest),
+            "HEALTHCHECK" => container.healthcheck = array(rest.split_once("CMD").unwrap().1),
+            "VOLUME" => container.volumes.extend(rest.split_whitespace().map(str::to_owned)),
+            "EXPOSE" => container.expose.extend(rest.split_whitespace().map(str::to_owned)),
+            "ENV" => {
+                for pair in rest.split_whitespace() {
+                    let (key, value) = pair.split_once('=').unwrap();
+                    container.env.insert(key.to_owned(), value.to_owned());
+                }
+            }
+            "COPY" => {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                let (destination, sources) = words.split_last().unwrap();
+                match sources.split_first() {
+                    Some((from, sources)) if from.starts_with("--from=") => container
+                        .copies_from_build
+                        .extend(sources.iter().map(|s| (s.to_string(), destination.to_string()))),
+                    _ => container
+                        .copies
+                        .extend(sources.iter().map(|s| (s.to_string(), destination.to_string()))),
+                }
+            }
+            _ => {}
+        }
+    }
+    if container.entrypoint == ["/usr/local/bin/seam"] {
+        container.invocations.push(container.cmd.clone());
+    }
+    if container.healthcheck.first().map(String::as_str) == Some("/usr/local/bin/seam") {
+        container.invocations.push(container.healthcheck[1..].to_vec());
+    }
+    container
+}
+
+/// `KEY=value` lines of a systemd unit (the last value of each key, and all of them).
+fn unit(text: &str) -> BTreeMap<String, Vec<String>> {
+    let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#') && !l.starts_with('[')) {
+        if let Some((key, value)) = line.split_once('=') {
+            keys.entry(key.to_owned()).or_default().push(value.to_owned());
+        }
+    }
+    keys
+}
+
+fn port_of(address: &str) -> &str {
+    let address = address.trim_end_matches('/').split("/healthz").next().unwrap();
+    address.rsplit(':').next().unwrap().trim_end_matches(';')
+}
+
+/// The argument after `flag` in a command line.
+fn flag_value<'a>(words: &[&'a str], flag: &str) -> Option<&'a str> {
+    words.iter().position(|w| *w == flag).and_then(|at| words.get(at + 1).copied())
+}
+
+#[test]
+fn the_deploy_files_agree_with_each_other_and_the_config_loads() {
+    let root = repo();
+    let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+    let service = unit(&read("deploy/seam.service"));
+    let image = container(&read("deploy/Containerfile"));
+    let config = seam_runtime::Config::load(&root.join("deploy/seam.toml")).unwrap();
+    let docs = read("docs/deploy.md") + &read("deploy/seam.service");
+
+    // The unit: the state folder is the working directory and holds the database and the ledger; the config and
+    // the secrets file it names are installed from the repository by the documented steps.
+    let exec: Vec<&str> = service["ExecStart"][0].split_whitespace().collect();
+    assert_eq!(exec[..2], ["/usr/local/bin/seam", "serve"]);
+    let state = format!("/var/lib/{}", service["StateDirectory"][0]);
+    assert_eq!(service["WorkingDirectory"][0], state);
+    let db = flag_value(&exec, "--db").expect("ExecStart passes --db");
+    assert_eq!(config.db.as_deref(), Some(db), "the config's db and the unit's --db agree");
+    assert!(db.starts_with(&format!("sqlite:{state}/")), "{db} is in {state}");
+    let ledger = config.ledger.as_ref().and_then(|l| l.path.clone()).unwrap();
+    assert!(
+        ledger.starts_with(&state),
+        "the ledger {} is in {state}, the one folder the unit may write",
+        ledger.display()
+    );
+    // `install ... REPO-FILE DESTINATION`, in a code block or a comment, after any `sudo`.
+    let installed = |destination: &str| {
+        docs.lines().any(|line| {
+            let line = line.trim_start().trim_start_matches('#');
+            let command = line.split(" #").next().unwrap();
+            let words: Vec<&str> = command.split_whitespace().skip_while(|w| *w == "sudo").collect();
+            words.first() == Some(&"install")
+                && words.last() == Some(&destination)
+                && words.iter().any(|w| w.contains('/') && root.join(w).is_file())
+        })
+    };
+    let config_path = flag_value(&exec, "--config").expect("ExecStart passes --config");
+    for path in [config_path, service["EnvironmentFile"][0].as_str()] {
+        assert!(installed(path), "no documented `install REPO-FILE {path}` line");
+    }
+    assert_eq!(service["User"], ["seam"]);
+    assert!(
+        docs.contains("useradd --system --user-group --home-dir /var/lib/seam"),
+        "the seam user is created"
+    );
+
+    // The config's workflows resolve beside it; installed there from playbooks/.
+    let workflows_dir = Path::new(config_path).parent().unwrap().join("playbooks");
+    assert_eq!(
+        config.workflows,
+        [root.join("deploy/playbooks")],
+        "workflows = [\"playbooks\"], beside the config"
+    );
+    assert!(docs.contains(&format!("playbooks/failed-payment-recovery.toml {}/", workflows_dir.display())));
+    assert!(image.copies.contains(&("playbooks".to_owned(), workflows_dir.display().to_string())));
+    assert!(image.copies.contains(&("deploy/seam.toml".to_owned(), config_path.to_owned())));
+
+    // The image: everything copied from the context exists; the binary is the one the build stage builds; the
+    // database is on the volume; one port everywhere.
+    for (source, _) in &image.copies {
+        assert!(root.join(source).exists() || source == "./", "COPY {source}: not in the repository");
+    }
+    let build = image.runs.iter().find(|r| r.contains("cargo build")).unwrap();
+    assert!(build.contains("--release") && build.contains("-p seam"), "{build}");
+    let from_build = format!("{}/target/release/seam", image.build_workdir);
+    assert_eq!(image.copies_from_build, [(from_build, "/usr/local/bin/seam".to_owned())]);
+    assert_eq!(image.entrypoint, ["/usr/local/bin/seam"]);
+    assert_eq!(image.cmd[..3], ["serve", "--config", config_path]);
+    let volume = &image.volumes[0];
+    assert!(image.env["SEAM_DB"].starts_with(&format!("sqlite:{volume}/")), "{:?}", image.env);
+    assert!(ledger.starts_with(volume), "the ledger is on the volume");
+    assert!(image.env["SEAM_LISTEN"].starts_with("0.0.0.0:"), "a container listens on every interface");
+    let port = port_of(&image.env["SEAM_LISTEN"]);
+    assert_eq!(image.expose, [port]);
+    assert_eq!(image.healthcheck[1..3], ["healthcheck", "--url"]);
+    assert_eq!(port_of(&image.healthcheck[3]), port);
+    assert!(image.healthcheck[3].ends_with("/healthz"));
+
+    // The proxies send /webhooks/ to the address Seam listens on.
+    let listen = config.listen.clone().unwrap();
+    assert!(listen.starts_with("127.0.0.1:"), "behind a proxy on the same host");
+    assert_eq!(port_of(&listen), port);
+    let caddy = read("deploy/Caddyfile");
+    assert!(caddy.contains("handle /webhooks/*") && caddy.contains(&format!("reverse_proxy {listen}")));
+    let nginx = read("deploy/nginx.conf");
+    assert!(nginx.contains("location /webhooks/") && nginx.contains(&format!("server {listen};")));
+    assert!(nginx.contains("proxy_set_header X-Forwarded-Proto $scheme;"));
+
+    // The secrets file names every variable the config leaves to the environment.
+    let env_example = read("deploy/seam.env.example");
+    for variable in ["SEAM_STRIPE_WEBHOOK_SECRET=", "SEAM_STRIPE_API_KEY="] {
+        assert!(
+            env_example.lines().any(|l| l.starts_with(variable)),
+            "{variable} missing from seam.env.example"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_deploy_config_passes_the_doctor_where_it_is_installed() {
+    // /etc/seam as the install steps leave it: seam.toml beside playbooks/.
+    let world = World::new();
+    let etc = world.path("etc/seam");
+    std::fs::create_dir_all(etc.join("playbooks")).unwrap();
+    std::fs::copy(repo().join("deploy/seam.toml"), etc.join("seam.toml")).unwrap();
+    std::fs::copy(
+        repo().join("playbooks/failed-payment-recovery.toml"),
+        etc.join("playbooks/failed-payment-recovery.toml"),
+    )
+    .unwrap();
+    let sandbox = Service::sandbox(world.dir.path(), GOOD_KEY).await;
+    assert_eq!(seam_in(world.dir.path(), &["migrate", "--db", "sqlite:seam.db"], &[]).code, 0);
+    let config = etc.join("seam.toml").display().to_string();
+    let env = [
+        ("SEAM_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("SEAM_STRIPE_API_KEY", GOOD_KEY),
+        // The environment points Stripe at the sandbox, as it can in production at a proxy.
+        ("SEAM_STRIPE_BASE_URL", sandbox.url.as_str()),
+    ];
+    let run = seam_in(world.dir.path(), &["doctor", "--config", &config, "--db", "sqlite:seam.db"], &env);
+    assert_no_secret(&run);
+    for expected in [
+        format!("ok    config: {config} parses"),
+        "ok    workflow failed-payment-recovery: ".to_owned(),
+        "ok    source stripe: POST /webhooks/stripe".to_owned(),
+        "ok    database sqlite:seam.db: reachable".to_owned(),
+        "ok    connector stripe: ".to_owned(),
+    ] {
+        assert!(run.stdout.contains(&expected), "missing {expected:?}:\n{run:?}");
+    }
+    // Only the ledger's folder, /var/lib/seam, is missing here (unless this machine has one).
+    let failed = failures(&run);
+    assert!(failed.iter().all(|f| f.starts_with("FAIL  ledger /var/lib/seam/ledger.csv")), "{run:?}");
+}
+
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify() {
+    let Some(analyze) =
+        ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].into_iter().find(|p| Path::new(p).exists())
+    else {
+        let message = "systemd-analyze not found (apt-get install -y systemd): the unit check was skipped";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}, and CI=true forbids skipping");
+        println!("SKIPPED: {message}");
+        return;
+    };
+    // The unit as installed, with the binary where this build put it.
+    let world = World::new();
+    let text = std::fs::read_to_string(repo().join("deploy/seam.service"))
+        .unwrap()
+        .replace("/usr/local/bin/seam", env!("CARGO_BIN_EXE_seam"));
+    let unit = world.write("seam.service", &text);
+    let output = Command::new(analyze).args(["verify", unit.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.trim().is_empty(), "systemd-analyze has remarks (an unknown key or value?):\n{stderr}");
 }
