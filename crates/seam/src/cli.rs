@@ -41,7 +41,7 @@ pub enum Command {
     Backup(BackupArgs),
     /// Check a configuration end to end: the config and workflow files, the database (reachable and migrated),
     /// every source's secret, every connector's credentials (asking the vendor), the ledger; exit 0 when all is
-    /// well, 1 when something is not, each problem with what to fix.
+    /// well, 1 when something is not (each problem with what to fix), 2 when the config cannot be read.
     Doctor(DoctorArgs),
     /// Ask a running Seam's `/healthz`: exit 0 when it answers 200, 1 otherwise (for container health checks).
     Healthcheck(HealthcheckArgs),
