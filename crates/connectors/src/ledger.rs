@@ -573,6 +573,24 @@ impl HttpSink {
         }
     }
 
+    /// Whether the endpoint answers at all, for `seam doctor`: one `HEAD` to the URL with the sink's headers,
+    /// which writes nothing. `Ok` is the status of any answer (an endpoint that takes POSTs may well answer
+    /// `HEAD` with 405); `Err` is a misconfiguration or no answer (refused, timed out, TLS).
+    pub async fn probe(&self) -> Result<u16, LedgerError> {
+        let target = match &self.target {
+            Ok(target) => target,
+            Err(reason) => return Err(LedgerError::Config(reason.to_string())),
+        };
+        let response = target.client.head(target.url.clone()).headers(target.headers.clone()).send().await;
+        match response {
+            Ok(response) => Ok(response.status().as_u16()),
+            Err(e) => Err(LedgerError::Transport {
+                class: http::classify_transport(&e),
+                message: format!("HEAD {}: {}", http::redact(&target.url), http::error_chain(&e)),
+            }),
+        }
+    }
+
     /// POSTs the entry; the endpoint's 409 means it already has the key.
     pub async fn write(&self, entry: &LedgerEntry) -> Result<Written, LedgerError> {
         let target = match &self.target {

@@ -14,6 +14,9 @@
 //! | `retrieve_invoice` | `invoice` | `GET /v1/invoices/{invoice}`, no body |
 //! | `retrieve_customer` | `customer` | `GET /v1/customers/{customer}`, no body |
 //!
+//! [`StripeConnector::check_credentials`] (what `seam doctor` runs) makes one `GET /v1/invoices?limit=1` and
+//! says whether Stripe accepted the key ([`CredentialsError`] otherwise).
+//!
 //! Ids are checked before any URL is built: an invoice id is `in_` and a customer id `cus_`, followed by ASCII
 //! letters, digits or `_` (at most 255 characters in all), so nothing from an event can add a path segment, a
 //! query or an escape. A bad id, argument or action is a fatal `request` error and no request is made.
@@ -284,6 +287,27 @@ impl StripeError {
     }
 }
 
+/// Why [`StripeConnector::check_credentials`] could not confirm the API key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    /// No request could be made: no key, an unusable base URL.
+    #[error("{0}")]
+    Config(String),
+    /// Stripe answered 401: the key is wrong, revoked, or belongs to another account or mode.
+    #[error("Stripe refused the API key (HTTP 401)")]
+    Rejected,
+    /// Stripe answered 403: a restricted key without access to invoices.
+    #[error("the API key may not read invoices (HTTP 403)")]
+    NotPermitted,
+    /// No answer: the connection was refused, timed out, or TLS failed.
+    #[error("{0}")]
+    Unreachable(String),
+    /// Any other answer (a 5xx, a 429, a 404 from something that is not Stripe); the message names the
+    /// request, the status and Stripe's error.
+    #[error("{message}")]
+    Unexpected { status: u16, message: String },
+}
+
 /// The Stripe connector. Cheap to clone (the client is shared). Its `Debug` never shows the API key.
 #[derive(Clone)]
 pub struct StripeConnector {
@@ -347,6 +371,34 @@ impl StripeConnector {
         self.timeout
     }
 
+    /// Asks Stripe whether it accepts this connector's API key, with the cheapest request the playbooks' own
+    /// permissions allow: `GET /v1/invoices?limit=1` (a restricted key needs invoice access for the `stripe.*`
+    /// actions anyway, so a key that passes here is one the actions can use). Makes no request when the
+    /// connector cannot make one (no key, an unusable base URL). Errors never hold the key, nor Stripe's message
+    /// for a refused key, which quotes part of it.
+    pub async fn check_credentials(&self) -> Result<(), CredentialsError> {
+        if let Err(reason) = &self.base_url {
+            return Err(CredentialsError::Config(reason.to_string()));
+        }
+        if let Err(reason) = &self.client {
+            return Err(CredentialsError::Config(format!("the HTTP client could not be built: {reason}")));
+        }
+        if self.api_key.is_empty() {
+            return Err(CredentialsError::Config("no Stripe API key is configured".to_owned()));
+        }
+        let mut request = Request::get(vec!["v1", "invoices"], String::new());
+        request.query.push(("limit", "1".to_owned()));
+        match self.send("check_credentials", &request, "").await {
+            Ok(_) => Ok(()),
+            Err(Failure { status: Some(401), .. }) => Err(CredentialsError::Rejected),
+            Err(Failure { status: Some(403), .. }) => Err(CredentialsError::NotPermitted),
+            Err(Failure { status: None, message, .. }) => Err(CredentialsError::Unreachable(message)),
+            Err(Failure { status: Some(status), message, .. }) => {
+                Err(CredentialsError::Unexpected { status, message })
+            }
+        }
+    }
+
     async fn run(&self, action: &str, args: &Value, idempotency_key: &str) -> CallOutcome {
         let Some(op) = Op::parse(action) else {
             let list: Vec<String> = ACTIONS.iter().map(|a| format!("stripe.{a}")).collect();
@@ -362,7 +414,7 @@ impl StripeConnector {
                 return fatal_request(format!("stripe.{}: {message}; no request was made", op.name()));
             }
         };
-        let outcome = match self.send(op, &request, idempotency_key).await {
+        let outcome = match self.send(op.name(), &request, idempotency_key).await {
             Ok(value) => return CallOutcome::Ok(value),
             Err(failure) => failure,
         };
@@ -372,7 +424,7 @@ impl StripeConnector {
             && outcome.stripe_type.as_deref() == Some("invalid_request_error")
         {
             let check = Request::get(vec!["v1", "invoices", request.id.as_str()], request.id.clone());
-            match self.send(Op::RetrieveInvoice, &check, idempotency_key).await {
+            match self.send(Op::RetrieveInvoice.name(), &check, idempotency_key).await {
                 Ok(invoice) if invoice.get("status").and_then(Value::as_str) == Some("paid") => {
                     tracing::info!(invoice = %request.id, "stripe: the invoice to pay is already paid");
                     return CallOutcome::Ok(invoice);
@@ -388,9 +440,9 @@ impl StripeConnector {
         CallOutcome::Err { class: outcome.class, message }
     }
 
-    /// Makes one request; `Ok` is a 2xx JSON object.
-    async fn send(&self, op: Op, request: &Request, idempotency_key: &str) -> Result<Value, Failure> {
-        let target = format!("stripe.{} {} {}", op.name(), request.method, request.path());
+    /// Makes one request for `action` (named in messages); `Ok` is a 2xx JSON object.
+    async fn send(&self, action: &str, request: &Request, idempotency_key: &str) -> Result<Value, Failure> {
+        let target = format!("stripe.{action} {} {}", request.method, request.path());
         let base =
             self.base_url.as_ref().map_err(|reason| Failure::request(format!("{target}: {reason}")))?;
         let client = self.client.as_ref().map_err(|reason| {
@@ -402,6 +454,9 @@ impl StripeConnector {
         let mut url = base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(&request.segments);
+        }
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
         }
         let mut builder = client.request(request.method.clone(), url).bearer_auth(&*self.api_key);
         if let Some(version) = &self.stripe_version {
@@ -605,6 +660,8 @@ struct Request {
     segments: Vec<String>,
     /// `Some` for a POST (which then carries the idempotency key), even when empty.
     form: Option<Vec<(&'static str, String)>>,
+    /// Query parameters (only the credentials check has any).
+    query: Vec<(&'static str, String)>,
     /// The object id the request is about.
     id: String,
 }
@@ -615,6 +672,7 @@ impl Request {
             method: Method::GET,
             segments: segments.into_iter().map(str::to_owned).collect(),
             form: None,
+            query: Vec::new(),
             id,
         }
     }
@@ -624,13 +682,19 @@ impl Request {
             method: Method::POST,
             segments: segments.into_iter().map(str::to_owned).collect(),
             form: Some(form),
+            query: Vec::new(),
             id,
         }
     }
 
     /// `/v1/invoices/in_123/pay`, for messages (the ids are checked, so nothing needs escaping).
     fn path(&self) -> String {
-        format!("/{}", self.segments.join("/"))
+        let query: Vec<String> = self.query.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        if query.is_empty() {
+            format!("/{}", self.segments.join("/"))
+        } else {
+            format!("/{}?{}", self.segments.join("/"), query.join("&"))
+        }
     }
 }
 

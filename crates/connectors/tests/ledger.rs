@@ -466,3 +466,35 @@ async fn a_misconfigured_http_sink_fails_every_write() {
         assert!(!written.is_retryable());
     }
 }
+
+#[tokio::test]
+async fn an_http_sink_probe_writes_nothing_and_reports_any_answer() {
+    let posts = Arc::new(Mutex::new(0_usize));
+    let counter = Arc::clone(&posts);
+    let app = Router::new().route(
+        "/entries",
+        axum::routing::post(move || {
+            let counter = Arc::clone(&counter);
+            async move {
+                *counter.lock().unwrap() += 1;
+                StatusCode::CREATED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    // A POST-only endpoint answers HEAD with 405: it answers, which is what the probe asks.
+    assert_eq!(HttpSink::new(format!("{base}/entries"), vec![]).probe().await.unwrap(), 405);
+    assert_eq!(HttpSink::new(format!("{base}/elsewhere"), vec![]).probe().await.unwrap(), 404);
+    assert_eq!(*posts.lock().unwrap(), 0, "the probe posts no entry");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}/entries?token=s3cret", closed.local_addr().unwrap());
+    drop(closed);
+    let error = HttpSink::new(closed_url, vec![]).probe().await.unwrap_err();
+    assert!(matches!(error, LedgerError::Transport { .. }), "{error}");
+    assert!(!error.to_string().contains("s3cret"), "{error}");
+    assert!(matches!(HttpSink::new("ftp://x", vec![]).probe().await, Err(LedgerError::Config(_))));
+}

@@ -501,3 +501,86 @@ fn debug_never_shows_the_key() {
     assert!(text.contains("https://api.stripe.com/") && text.contains("2024-06-20"), "{text}");
     assert_eq!(connector.timeout(), Duration::from_secs(10));
 }
+
+/// A Stripe stand-in for the credentials check: the bearer key picks the answer.
+async fn credentials_server() -> (String, Log) {
+    async fn answer(State(log): State<Log>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+        log.lock().unwrap().push(Seen {
+            method: method.to_string(),
+            path: uri.path().to_owned(),
+            query: uri.query().map(str::to_owned),
+            headers: headers.clone(),
+            body: String::new(),
+        });
+        let key = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        match key.strip_prefix("Bearer ").unwrap_or_default() {
+            "sk_test_good" => {
+                axum::Json(json!({ "object": "list", "data": [], "has_more": false })).into_response()
+            }
+            "rk_test_narrow" => stripe_error(
+                403,
+                json!({ "type": "invalid_request_error",
+                        "message": "The provided key 'rk_test_****rrow' does not have the required permissions" }),
+            ),
+            "sk_test_busy" => {
+                stripe_error(500, json!({ "type": "api_error", "message": "Something went wrong." }))
+            }
+            given => stripe_error(
+                401,
+                json!({ "type": "invalid_request_error", "message": format!("Invalid API Key provided: {given}") }),
+            ),
+        }
+    }
+    let log: Log = Arc::default();
+    let app = Router::new().fallback(answer).with_state(Arc::clone(&log));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, log)
+}
+
+#[tokio::test]
+async fn check_credentials_asks_for_one_invoice_and_sorts_the_answers() {
+    use seam_connectors::stripe::CredentialsError;
+    let (url, log) = credentials_server().await;
+    let check = |key: &str| StripeConnector::new(url.clone(), key, Duration::from_secs(10));
+
+    assert_eq!(check("sk_test_good").check_credentials().await, Ok(()));
+    let seen = log.lock().unwrap()[0].clone();
+    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("GET", "/v1/invoices"));
+    assert_eq!(seen.query.as_deref(), Some("limit=1"));
+    assert_eq!(seen.header("authorization").as_deref(), Some("Bearer sk_test_good"));
+    assert_eq!(seen.header("idempotency-key"), None);
+
+    let wrong = "sk_test_51WrongKeyEchoedBack";
+    let error = check(wrong).check_credentials().await.unwrap_err();
+    assert_eq!(error, CredentialsError::Rejected);
+    assert!(!error.to_string().contains("WrongKey"), "{error}");
+    assert_eq!(check("rk_test_narrow").check_credentials().await, Err(CredentialsError::NotPermitted));
+    match check("sk_test_busy").check_credentials().await {
+        Err(CredentialsError::Unexpected { status: 500, message }) => {
+            assert!(
+                message.contains("GET /v1/invoices?limit=1") && message.contains("api_error"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let unreachable = StripeConnector::new(closed_url, "sk_test_good", Duration::from_secs(10));
+    assert!(matches!(unreachable.check_credentials().await, Err(CredentialsError::Unreachable(_))));
+
+    // Nothing to ask with: no request is made.
+    let requests = log.lock().unwrap().len();
+    let no_key = StripeConnector::new(url.clone(), " ", Duration::from_secs(10)).check_credentials().await;
+    assert!(
+        matches!(no_key, Err(CredentialsError::Config(ref m)) if m.contains("no Stripe API key")),
+        "{no_key:?}"
+    );
+    let cleartext = StripeConnector::new("http://api.stripe.com", "sk_test_good", Duration::from_secs(10));
+    assert!(matches!(cleartext.check_credentials().await, Err(CredentialsError::Config(_))));
+    assert_eq!(log.lock().unwrap().len(), requests);
+}

@@ -26,4 +26,4 @@ pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, St
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
 pub use metrics::{Metrics, label};
-pub use workflows::{Workflows, WorkflowsError, load_workflow_files};
+pub use workflows::{WorkflowFile, Workflows, WorkflowsError, load_workflow_files};

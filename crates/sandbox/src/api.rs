@@ -11,11 +11,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::SandboxHandle;
-use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError, random_id};
+use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError, parse_form, random_id};
 
 pub(crate) fn router(handle: SandboxHandle) -> Router {
     Router::new()
         .route("/v1/customers/{id}", get(get_customer))
+        .route("/v1/invoices", get(list_invoices))
         .route("/v1/invoices/{id}", get(get_invoice))
         .route("/v1/charges/{id}", get(get_charge))
         .route("/v1/events/{id}", get(get_event))
@@ -124,6 +125,22 @@ async fn get_customer(
 
 async fn get_invoice(State(h): State<SandboxHandle>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     retrieve(h, headers, "invoice", &id, |s| s.invoice(&id)).await
+}
+
+/// `GET /v1/invoices?limit=N`: what `seam doctor` asks to see whether a key is accepted.
+async fn list_invoices(State(h): State<SandboxHandle>, headers: HeaderMap, uri: Uri) -> Response {
+    let req = request_id();
+    if let Err(e) = authorize(&h, &headers) {
+        return respond_error(&e, &req);
+    }
+    let query = match parse_form(uri.query().unwrap_or_default()) {
+        Ok(query) => query,
+        Err(message) => return respond_error(&StripeError::invalid(message), &req),
+    };
+    match h.shared.read(|s| s.list_invoices(&query)) {
+        Ok(list) => respond(200, &list, &req, None),
+        Err(e) => respond_error(&e, &req),
+    }
 }
 
 async fn get_charge(State(h): State<SandboxHandle>, headers: HeaderMap, Path(id): Path<String>) -> Response {

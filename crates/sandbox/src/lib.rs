@@ -11,7 +11,7 @@
 //! # Endpoints
 //!
 //! Stripe's (form-encoded bodies, `Authorization: Bearer KEY` when [`SandboxConfig::api_key`] is set):
-//! `GET /v1/invoices/{id}`, `GET /v1/customers/{id}`, `GET /v1/charges/{id}`, `GET /v1/events/{id}`,
+//! `GET /v1/invoices?limit=N` (newest first; what `seam doctor` asks to check a key), `GET /v1/invoices/{id}`, `GET /v1/customers/{id}`, `GET /v1/charges/{id}`, `GET /v1/events/{id}`,
 //! `POST /v1/invoices/{id}/pay` (`paid_out_of_band=true` supported), `POST /v1/invoices/{id}/send`,
 //! `POST /v1/invoices/{id}/void`, `POST /v1/invoices/{id}/mark_uncollectible`.
 //!
@@ -54,7 +54,8 @@
 //!
 //! # Simplified
 //!
-//! - Only the objects above exist; there are no list endpoints, no `expand`, no payment methods to update, no
+//! - Only the objects above exist; the one list endpoint, `GET /v1/invoices`, takes only `limit` and has no
+//!   pagination (`starting_after`) or filters; there is no `expand`, no payment methods to update, no
 //!   subscriptions objects (a `sub_…` id is only referenced), no payment-intent objects (a `pi_…` id is only
 //!   referenced), and card-error bodies omit the embedded `payment_intent`/`payment_method` objects.
 //! - Renewals emit only `invoice.payment_failed` (Stripe would also send `invoice.created`, `invoice.finalized`,

@@ -631,6 +631,43 @@ impl Sandbox {
         Some(invoice.to_json(&self.customers[invoice.customer]))
     }
 
+    /// `GET /v1/invoices`: Stripe's list object with the newest invoices first. Only `limit` (1 to 100, default
+    /// 10) is accepted; there is no pagination, so `has_more` only says whether more exist.
+    pub fn list_invoices(&self, query: &[(String, String)]) -> Result<Value, StripeError> {
+        let mut limit = 10;
+        for (name, value) in query {
+            if name != "limit" {
+                return Err(StripeError::invalid(format!("Received unknown parameter: {name}"))
+                    .with_code("parameter_unknown")
+                    .with_param(name.clone()));
+            }
+            let invalid = |message: String| {
+                StripeError::invalid(message).with_code("parameter_invalid_integer").with_param("limit")
+            };
+            limit = value.parse::<i64>().map_err(|_| invalid(format!("Invalid integer: {value}")))?;
+            if limit < 1 {
+                return Err(invalid("This value must be greater than or equal to 1.".to_owned()));
+            }
+            if limit > 100 {
+                return Err(invalid("This value must be less than or equal to 100.".to_owned()));
+            }
+        }
+        let limit = usize::try_from(limit).unwrap_or(10);
+        let data: Vec<Value> = self
+            .invoices
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|invoice| invoice.to_json(&self.customers[invoice.customer]))
+            .collect();
+        Ok(json!({
+            "object": "list",
+            "data": data,
+            "has_more": self.invoices.len() > limit,
+            "url": "/v1/invoices",
+        }))
+    }
+
     /// The customer as `GET /v1/customers/{id}` returns it.
     pub fn customer(&self, id: &str) -> Option<Value> {
         Some(self.customers[*self.customer_ids.get(id)?].to_json())

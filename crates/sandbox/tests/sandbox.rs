@@ -807,3 +807,57 @@ async fn stripes_automatic_retries_schedule_count_and_end_as_configured() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["param"], "end_of_retries");
 }
+
+
+#[tokio::test]
+async fn invoices_are_listed_newest_first_for_the_right_key_only() {
+    let sb = sandbox(SandboxConfig { api_key: Some("sk_test_list_key".into()), ..fast_config(19) }).await;
+    let http = client();
+    let base = sb.url();
+    let list = |query: &'static str, key: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/v1/invoices{query}");
+        async move {
+            let response = http.get(url).bearer_auth(key).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, body) = list("?limit=1", "sk_test_list_key").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({ "object": "list", "data": [], "has_more": false, "url": "/v1/invoices" }));
+
+    let first = renew_one(&http, &base, "recover_on_2").await;
+    let second = renew_one(&http, &base, "recover_on_2").await;
+    let (status, body) = list("?limit=1", "sk_test_list_key").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(body["data"][0]["id"], second.as_str(), "newest first");
+    assert_eq!(body["data"][0]["object"], "invoice");
+    assert_eq!(body["has_more"], true);
+    let (_, body) = list("", "sk_test_list_key").await;
+    let ids: Vec<&str> = body["data"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [second.as_str(), first.as_str()]);
+    assert_eq!(body["has_more"], false);
+
+    // A wrong key gets Stripe's 401 body, which shows only part of the key.
+    let (status, body) = list("?limit=1", "sk_test_not_this_one").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("Invalid API Key provided: sk_test_"), "{message}");
+    assert!(!message.contains("sk_test_not_this_one"), "{message}");
+
+    // Stripe's parameter errors.
+    for (query, code) in [
+        ("?limit=0", "parameter_invalid_integer"),
+        ("?limit=101", "parameter_invalid_integer"),
+        ("?limit=ten", "parameter_invalid_integer"),
+        ("?starting_after=in_1", "parameter_unknown"),
+    ] {
+        let (status, body) = list(query, "sk_test_list_key").await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["code"], code, "{query}: {body}");
+    }
+    sb.stop().await;
+}

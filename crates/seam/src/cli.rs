@@ -1,6 +1,6 @@
 //! The command-line interface: what each command and flag means, and which function carries it out.
 
-use crate::{assess_cmd, demo, engine_cmd, trigger};
+use crate::{assess_cmd, backup, demo, doctor, engine_cmd, trigger};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -36,6 +36,51 @@ pub enum Command {
     /// Watch Seam recover failed payments: the engine, the Stripe sandbox and the failed-payment playbook, a month of
     /// failed renewals on an accelerated clock, and a summary of what was recovered and escalated.
     Demo(DemoArgs),
+    /// Copy a SQLite database to a new file, safely while `seam serve` writes to it (for PostgreSQL it prints the
+    /// `pg_dump` command to use instead, and exits 2).
+    Backup(BackupArgs),
+    /// Check a configuration end to end: the config and workflow files, the database (reachable and migrated),
+    /// every source's secret, every connector's credentials (asking the vendor), the ledger; exit 0 when all is
+    /// well, 1 when something is not (each problem with what to fix), 2 when the config cannot be read.
+    Doctor(DoctorArgs),
+    /// Ask a running Seam's `/healthz`: exit 0 when it answers 200, 1 otherwise (for container health checks).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The database to copy: `sqlite:PATH` (never created), or a `postgres://` URL to be told the `pg_dump`
+    /// command.
+    #[arg(long, env = "SEAM_DB", value_name = "URL", default_value = "sqlite:./seam.db")]
+    pub db: String,
+    /// The new file to write the copy to (a SQLite database; written under a temporary name, then renamed).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The configuration file to check, as `seam serve --config` reads it. Without it, what `seam serve` runs
+    /// without one: sources from SEAM_<SOURCE>_WEBHOOK_SECRET variables and the workflows in ./playbooks.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The database to check (default: `db` in the config, else `sqlite:./seam.db`); it is never created or
+    /// migrated.
+    #[arg(long, env = "SEAM_DB", value_name = "URL")]
+    pub db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The health endpoint of the running Seam.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8717/healthz")]
+    pub url: String,
+    /// Seconds to wait for the answer.
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -278,5 +323,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Trigger(args) => trigger::trigger(args),
         Command::Demo(args) => demo::demo(args),
         Command::Sandbox(args) => demo::sandbox(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Doctor(args) => doctor::doctor(args),
+        Command::Healthcheck(args) => doctor::healthcheck(args),
     }
 }

@@ -4,8 +4,10 @@
 //! (a file or answer the user can fix), 1 for everything else. Libraries never print or exit.
 
 mod assess_cmd;
+mod backup;
 mod cli;
 mod demo;
+mod doctor;
 mod engine_cmd;
 mod output;
 mod trigger;

@@ -19,6 +19,7 @@
 //! - The audit log is append-only: there is no update or delete in this interface, and a trigger in each schema
 //!   refuses them.
 
+mod maintenance;
 mod postgres;
 mod sqlite;
 pub mod testing;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use maintenance::{SchemaStatus, backup_sqlite, schema_status};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -40,6 +42,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     BadUrl(String),
+    /// A database file failed SQLite's integrity check.
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -47,13 +52,28 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Opens the database named by `url`: `sqlite:PATH` (created on first use) or `postgres://...`, and applies
 /// migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    match parse_url(url)? {
+        DbUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+        DbUrl::Postgres(url) => Ok(Arc::new(PostgresStore::open(url).await?)),
+    }
+}
+
+/// A database URL, checked: which backend, and the SQLite file's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbUrl<'a> {
+    Sqlite(&'a str),
+    Postgres(&'a str),
+}
+
+/// Reads a database URL: `sqlite:PATH` or `sqlite://PATH`, `postgres://…` or `postgresql://…`.
+pub fn parse_url(url: &str) -> Result<DbUrl<'_>> {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         if path.is_empty() {
             return Err(StoreError::BadUrl("sqlite: needs a path, as in sqlite:./seam.db".into()));
         }
-        Ok(Arc::new(SqliteStore::open(path).await?))
+        Ok(DbUrl::Sqlite(path))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::open(url).await?))
+        Ok(DbUrl::Postgres(url))
     } else {
         Err(StoreError::BadUrl(format!(
             "unsupported database URL {url:?}; use sqlite:PATH (such as sqlite:./seam.db) or postgres://USER@HOST/DB"
