@@ -26,7 +26,11 @@ pub struct Config {
     pub intake: IntakeConfig,
     #[serde(default)]
     pub http: HttpConfig,
+    /// The sink of every ledger without its own `[ledgers.NAME]`.
     pub ledger: Option<LedgerConfig>,
+    /// A ledger's own sink, by the name its workflows' `record` steps give (`[ledgers.inventory]`).
+    #[serde(default)]
+    pub ledgers: BTreeMap<String, LedgerConfig>,
     #[serde(default)]
     pub inbox: InboxConfig,
     #[serde(default)]
@@ -199,10 +203,11 @@ impl Config {
                 *workflow = base.join(&*workflow);
             }
         }
-        if let Some(file) = config.ledger.as_mut().and_then(|ledger| ledger.path.as_mut())
-            && file.is_relative()
-        {
-            *file = base.join(&*file);
+        let sinks = config.ledger.iter_mut().chain(config.ledgers.values_mut());
+        for file in sinks.filter_map(|ledger| ledger.path.as_mut()) {
+            if file.is_relative() {
+                *file = base.join(&*file);
+            }
         }
         Ok(config)
     }
@@ -229,16 +234,17 @@ impl Config {
                 )));
             }
         }
-        if let Some(ledger) = &self.ledger {
+        let named = self.ledgers.iter().map(|(name, ledger)| (format!("ledgers.{name}"), ledger));
+        for (at, ledger) in self.ledger.iter().map(|ledger| ("ledger".to_owned(), ledger)).chain(named) {
             if ledger.path.is_some() == ledger.url.is_some() {
-                return Err(invalid(
-                    "ledger: give exactly one of `path` (a file sink) or `url` (an HTTP sink)".into(),
-                ));
+                return Err(invalid(format!(
+                    "{at}: give exactly one of `path` (a file sink) or `url` (an HTTP sink)"
+                )));
             }
             if let Some(format) = &ledger.format
                 && !matches!(format.as_str(), "csv" | "jsonl" | "json")
             {
-                return Err(invalid(format!("ledger.format: {format:?}; use csv or jsonl")));
+                return Err(invalid(format!("{at}.format: {format:?}; use csv or jsonl")));
             }
         }
         if self.stripe.timeout_secs == 0 {

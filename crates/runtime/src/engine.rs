@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use seam_connectors::Connector;
-use seam_connectors::ledger::{LedgerEntry, LedgerSink};
+use seam_connectors::ledger::LedgerEntry;
 use seam_flow::{
     CallOutcome, Clock, DecisionKind, Effect, ErrorClass, ErrorKind, Event, EventKey, FlowError, Input,
     RunId, RunState, RunStatus, StepId, SystemClock, Timestamp, Transition, Waiting, Workflow, apply,
@@ -119,7 +119,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     connectors: BTreeMap<String, Arc<dyn Connector>>,
     routes: Vec<InboxRoute>,
-    ledger: Option<Arc<LedgerSink>>,
+    ledgers: crate::Ledgers,
     settings: Settings,
     pub metrics: Arc<Metrics>,
     /// Intake notifies this after storing new events.
@@ -156,7 +156,7 @@ impl Engine {
         clock: Arc<dyn Clock>,
         connectors: BTreeMap<String, Arc<dyn Connector>>,
         routes: Vec<InboxRoute>,
-        ledger: Option<LedgerSink>,
+        ledgers: crate::Ledgers,
         settings: Settings,
         metrics: Arc<Metrics>,
     ) -> Engine {
@@ -166,7 +166,7 @@ impl Engine {
             clock,
             connectors,
             routes,
-            ledger: ledger.map(Arc::new),
+            ledgers,
             settings,
             metrics,
             events_stored: Arc::new(Notify::new()),
@@ -947,7 +947,9 @@ impl Engine {
 
     /// Writes unshipped ledger entries to the sink. Returns how many it wrote.
     pub async fn ship_ledger(&self) -> Result<usize, EngineError> {
-        let Some(sink) = &self.ledger else { return Ok(0) };
+        if self.ledgers.is_empty() {
+            return Ok(0);
+        }
         let mut shipped = 0;
         loop {
             let rows = self.store.ledger_unshipped(200).await?;
@@ -966,6 +968,8 @@ impl Engine {
                     at: Timestamp::from_unix_seconds(row.at).to_string(),
                     fields,
                 };
+                // A ledger without a sink keeps its entries in the database (and the API) only.
+                let Some(sink) = self.ledgers.sink_for(&row.ledger) else { continue };
                 match sink.write(&entry).await {
                     Ok(written) => {
                         self.metrics.inc(

@@ -18,11 +18,13 @@ mod clock;
 mod config;
 mod engine;
 mod intake;
+mod ledgers;
 mod metrics;
 mod workflows;
 
 pub use clock::AcceleratedClock;
 pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
+pub use ledgers::{Ledgers, default_file_for};
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
 pub use metrics::{Metrics, label};

@@ -15,7 +15,8 @@ use seam_connectors::stripe::{DEFAULT_BASE_URL, StripeConnector};
 use seam_connectors::verify::Verifier;
 use seam_flow::Clock;
 use seam_runtime::{
-    Config, Engine, Intake, Metrics, Settings, Workflows, WorkflowsError, load_workflow_files,
+    Config, Engine, Intake, LedgerConfig, Ledgers, Metrics, Settings, Workflows, WorkflowsError, default_file_for,
+    load_workflow_files,
 };
 use seam_store::Store;
 use tokio::net::TcpListener;
@@ -45,7 +46,10 @@ impl std::fmt::Debug for ServerOptions {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub engine: Arc<Engine>,
+    /// The finance ledger's file, if it is a file.
     pub ledger_path: Option<PathBuf>,
+    /// Every ledger's file, by ledger name (ledgers that go to an HTTP sink are not here).
+    pub ledger_paths: BTreeMap<String, PathBuf>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -86,17 +90,48 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
     }
     let workflows = Arc::new(Workflows::register(store.as_ref(), files, clock.now().unix_seconds()).await?);
 
-    let (ledger, ledger_path) = match &config.ledger {
-        Some(ledger) => match (&ledger.path, &ledger.url) {
-            (Some(path), _) => (Some(file_sink(path, ledger.format.as_deref()).await?), Some(path.clone())),
-            (None, Some(url)) => (Some(LedgerSink::Http(HttpSink::new(url.clone(), Vec::new()))), None),
-            (None, None) => (None, None),
-        },
-        None => match &default_ledger {
-            Some(path) => (Some(file_sink(path, None).await?), Some(path.clone())),
-            None => (None, None),
-        },
-    };
+    // Every ledger a workflow records to gets a sink: its own `[ledgers.NAME]`, else `[ledger]`, else its own
+    // file beside the default one.
+    let mut names: std::collections::BTreeSet<String> = config.ledgers.keys().cloned().collect();
+    for file in workflows.current() {
+        for step in &file.steps {
+            if let seam_flow::Action::Record(record) = &step.action {
+                names.insert(record.ledger.clone());
+            }
+        }
+    }
+    let mut ledgers = Ledgers::none();
+    let mut ledger_paths = BTreeMap::new();
+    if let Some(ledger) = &config.ledger {
+        let (sink, path) = open_sink(ledger).await?;
+        ledgers = ledgers.with_default(sink);
+        if let Some(path) = path {
+            for name in &names {
+                ledger_paths.entry(name.clone()).or_insert_with(|| path.clone());
+            }
+        }
+    }
+    for name in &names {
+        if let Some(ledger) = config.ledgers.get(name) {
+            let (sink, path) = open_sink(ledger).await?;
+            ledgers = ledgers.with_named(name, sink);
+            match path {
+                Some(path) => ledger_paths.insert(name.clone(), path),
+                None => ledger_paths.remove(name),
+            };
+        } else if config.ledger.is_none()
+            && let Some(default) = &default_ledger
+        {
+            let path = default_file_for(default, name);
+            ledgers = ledgers.with_named(name, file_sink(&path, None).await?);
+            ledger_paths.insert(name.clone(), path);
+        }
+    }
+    let ledger_path = ledger_paths.get("finance").cloned().or_else(|| match (&config.ledger, &default_ledger) {
+        (Some(ledger), _) => ledger.path.clone(),
+        (None, Some(default)) => Some(default.clone()),
+        (None, None) => None,
+    });
 
     let settings = Settings {
         lease_secs: config.engine.lease_secs,
@@ -112,7 +147,7 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
         clock,
         connectors,
         config.inbox.routes.clone(),
-        ledger,
+        ledgers,
         settings,
         metrics.clone(),
     ));
@@ -151,7 +186,16 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
             .await
     });
     tracing::info!(%addr, db = store.backend(), workflows = ?workflows.names(), "seam is serving");
-    Ok(RunningServer { addr, engine, ledger_path, shutdown, tasks, http })
+    Ok(RunningServer { addr, engine, ledger_path, ledger_paths, shutdown, tasks, http })
+}
+
+/// A configured sink, and its file if it is one.
+async fn open_sink(ledger: &LedgerConfig) -> anyhow::Result<(LedgerSink, Option<PathBuf>)> {
+    match (&ledger.path, &ledger.url) {
+        (Some(path), _) => Ok((file_sink(path, ledger.format.as_deref()).await?, Some(path.clone()))),
+        (None, Some(url)) => Ok((LedgerSink::Http(HttpSink::new(url.clone(), Vec::new())), None)),
+        (None, None) => anyhow::bail!("a ledger needs `path` or `url`"),
+    }
 }
 
 async fn file_sink(path: &std::path::Path, format: Option<&str>) -> anyhow::Result<LedgerSink> {

@@ -557,7 +557,32 @@ async fn named_choices_take_their_fields_and_their_own_next_step(backend: Backen
     world.stop().await;
 }
 
+/// `[ledgers.NAME]` gives a ledger its own sink; the others keep `[ledger]`.
+async fn each_ledger_goes_to_its_own_sink(backend: Backend) {
+    let extra = "\n[ledgers.inventory]\npath = \"inventory.jsonl\"\n";
+    let Some(world) = World::start(backend, &[CHOICES, FLAKY], extra).await else { return };
+    world.send(&event("evt_l1", "order.short", "ord_9")).await;
+    world.send(&event("evt_l2", "charge.failed", "ch_9")).await;
+    world.settle().await;
+    let items = world.inbox("open").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let id = items[0]["id"].as_str().unwrap();
+    let (status, _) = world.post_json(&format!("/api/inbox/{id}/ship_partial"), json!({ "by": "ana" })).await;
+    assert_eq!(status, 200);
+    world.settle().await;
+    let inventory = std::fs::read_to_string(world.dir.path().join("inventory.jsonl")).unwrap_or_default();
+    let inventory: Vec<Value> = inventory.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(inventory.len(), 1, "{inventory:?}");
+    assert_eq!(inventory[0]["order"], "ord_9");
+    assert_eq!(inventory[0]["ledger"], "inventory");
+    let others = world.ledger_lines();
+    assert!(others.iter().all(|line| line["ledger"] != "inventory"), "{others:?}");
+    assert_eq!(others.len(), 1, "the other workflow's entry stays in [ledger]: {others:?}");
+    world.stop().await;
+}
+
 on_both_databases!(
+    each_ledger_goes_to_its_own_sink,
     named_choices_take_their_fields_and_their_own_next_step,
     a_retry_with_nothing_to_retry_is_refused_and_changes_nothing,
     control_characters_cannot_wedge_the_engine,
