@@ -55,6 +55,24 @@ pub struct Trigger {
     /// find their run by rendering their own key template to the same value.
     pub key: Template,
     pub if_running: IfRunning,
+    /// `[[trigger.also]]`: more events that start the same workflow, each with its own key (a Stripe checkout as
+    /// well as a Shopify order). The run reads which one started it as `run.trigger_event`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<AlsoTrigger>,
+}
+
+/// Another event that starts the workflow, with the key its runs get.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlsoTrigger {
+    pub event: EventType,
+    pub key: Template,
+}
+
+impl Trigger {
+    /// Every event that starts the workflow, with its key: the main one first.
+    pub fn events(&self) -> impl Iterator<Item = (&EventType, &Template)> {
+        std::iter::once((&self.event, &self.key)).chain(self.also.iter().map(|also| (&also.event, &also.key)))
+    }
 }
 
 /// What to do when a trigger arrives for a key whose run is still live.
@@ -121,6 +139,16 @@ pub enum Action {
     Condition(Condition),
     Escalate(Escalate),
     Record(Record),
+    Set(Set),
+}
+
+/// Computes named values from the run's data, kept as the step's `result` (`steps.<id>.result.<name>`): a
+/// playbook's way to normalise what different vendors send. A value that does not render (data missing from a
+/// payload) sends the run to `on_error` with the reasons in the step's `errors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Set {
+    pub values: BTreeMap<String, Arg>,
+    pub on_error: Target,
 }
 
 /// Calls a connector action (`stripe.pay_invoice`) or the generic `http` action, with retries.

@@ -22,9 +22,10 @@ mod template;
 mod time;
 
 pub use def::{
-    Action, ActionName, Arg, BUILT_IN_DECISIONS, BadStepId, BusinessHours, Call, CancelOn, Choice, Condition,
-    Delays, ErrorKind, Escalate, EventType, FieldKind, FieldSpec, IfRunning, Paydays, Record, RetryPolicy,
-    Schedule, Step, StepId, Target, Trigger, Wait, WaitFor, Workflow, WorkflowRef, Zone,
+    Action, ActionName, AlsoTrigger, Arg, BUILT_IN_DECISIONS, BadStepId, BusinessHours, Call, CancelOn,
+    Choice, Condition, Delays, ErrorKind, Escalate, EventType, FieldKind, FieldSpec, IfRunning, Paydays,
+    Record, RetryPolicy, Schedule, Set, Step, StepId, Target, Trigger, Wait, WaitFor, Workflow, WorkflowRef,
+    Zone,
 };
 pub use parse::{Diagnostic, parse_workflow};
 pub use run::{

@@ -18,9 +18,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::def::{
-    Action, ActionName, Arg, BUILT_IN_DECISIONS, BusinessHours, Call, CancelOn, Choice, Condition, Delays,
-    ErrorKind, Escalate, EventType, FieldKind, FieldSpec, IfRunning, Paydays, Record, RetryPolicy, Schedule, Step,
-    StepId, Target, Trigger, Wait, WaitFor, Workflow, Zone,
+    Action, ActionName, AlsoTrigger, Arg, BUILT_IN_DECISIONS, BusinessHours, Call, CancelOn, Choice,
+    Condition, Delays, ErrorKind, Escalate, EventType, FieldKind, FieldSpec, IfRunning, Paydays, Record,
+    RetryPolicy, Schedule, Set, Step, StepId, Target, Trigger, Wait, WaitFor, Workflow, Zone,
 };
 use crate::template::{Scope, Template};
 use crate::time::Duration;
@@ -112,9 +112,10 @@ struct Reader<'t> {
 }
 
 const ROOT_KEYS: &[&str] = &["name", "zone", "version", "task", "settings", "trigger", "cancel_on", "steps"];
-const TRIGGER_KEYS: &[&str] = &["source", "event", "key", "if_running"];
+const TRIGGER_KEYS: &[&str] = &["source", "event", "key", "if_running", "also"];
+const ALSO_KEYS: &[&str] = &["source", "event", "key"];
 const CANCEL_KEYS: &[&str] = &["events", "key", "then"];
-const ACTION_KEYS: &[&str] = &["call", "wait", "wait_for", "condition", "escalate", "record"];
+const ACTION_KEYS: &[&str] = &["call", "wait", "wait_for", "condition", "escalate", "record", "set"];
 const CALL_ONLY_KEYS: &[&str] = &["with", "schedule", "retry_on", "until", "on_exhausted", "on_fatal"];
 const STEP_KEYS: &[&str] = &[
     "id",
@@ -126,6 +127,8 @@ const STEP_KEYS: &[&str] = &[
     "condition",
     "escalate",
     "record",
+    "set",
+    "on_error",
     "with",
     "schedule",
     "retry_on",
@@ -200,11 +203,28 @@ impl Reader<'_> {
                 }
             },
         };
+        let also = match table.get("also") {
+            None => Some(Vec::new()),
+            Some(field) => self.array(&field).and_then(|items| {
+                let read: Vec<Option<AlsoTrigger>> =
+                    items.iter().map(|item| self.also_trigger(item)).collect();
+                read.into_iter().collect::<Option<Vec<_>>>()
+            }),
+        };
         Some(Trigger {
             event: EventType { source: source?, name: event? },
             key: key?,
             if_running: if_running?,
+            also: also?,
         })
+    }
+
+    fn also_trigger(&mut self, field: &Field<'_, '_>) -> Option<AlsoTrigger> {
+        let table = self.table(&field.path, field.node, ALSO_KEYS)?;
+        let source = self.required(&table, "source").and_then(|field| self.name(&field));
+        let event = self.required(&table, "event").and_then(|field| self.name(&field));
+        let key = self.required(&table, "key").and_then(|field| self.template(&field, Scope::Event));
+        Some(AlsoTrigger { event: EventType { source: source?, name: event? }, key: key? })
     }
 
     fn cancel_on(&mut self, field: &Field<'_, '_>, trigger_key: Option<&str>) -> Option<CancelOn> {
@@ -283,7 +303,7 @@ impl Reader<'_> {
             [] => self.fail_table(
                 &table,
                 "",
-                "a step needs exactly one action: call, wait, wait_for, condition, escalate or record",
+                "a step needs exactly one action: call, wait, wait_for, condition, escalate, record or set",
             ),
             [first, second, ..] => self.fail_table(
                 &table,
@@ -291,6 +311,11 @@ impl Reader<'_> {
                 format!("a step has exactly one action, but this one has both `{first}` and `{second}`"),
             ),
         };
+        if kind != Some("set")
+            && let Some(extra) = table.get("on_error")
+        {
+            self.report_at(&extra, "`on_error` only applies to a `set` step");
+        }
         if kind != Some("call") {
             for key in CALL_ONLY_KEYS {
                 if let Some(extra) = table.get(key) {
@@ -304,6 +329,11 @@ impl Reader<'_> {
             Some("wait_for") => table.get("wait_for").and_then(|field| self.wait_for(&field, trigger_key)),
             Some("condition") => table.get("condition").and_then(|field| self.condition(&field, &following)),
             Some("escalate") => table.get("escalate").and_then(|field| self.escalate(&field)),
+            Some("set") => table.get("set").and_then(|field| {
+                let values = self.args(&field, false)?;
+                let on_error = self.optional_target(&table, "on_error", Target::Fail)?;
+                Some(Action::Set(Set { values, on_error }))
+            }),
             Some(_) => table.get("record").and_then(|field| self.record(&field)),
             None => None,
         };
@@ -658,7 +688,10 @@ impl Reader<'_> {
                     };
                     kind.zip(required).map(|(kind, required)| FieldSpec { kind, required })
                 }
-                _ => self.fail(&entry, "a field is \"text\", \"number\", \"bool\" or { type = …, required = true }"),
+                _ => self.fail(
+                    &entry,
+                    "a field is \"text\", \"number\", \"bool\" or { type = …, required = true }",
+                ),
             };
             match spec {
                 Some(spec) => {

@@ -86,7 +86,12 @@ pub enum Input {
     /// A cancel from outside the workflow's own `cancel_on` (an operator, an API call).
     Cancel { reason: String },
     /// A human's answer to an escalation, with what they filled in (an empty map when nothing).
-    Decision { escalation: String, decision: DecisionKind, by: String, fields: serde_json::Map<String, Value> },
+    Decision {
+        escalation: String,
+        decision: DecisionKind,
+        by: String,
+        fields: serde_json::Map<String, Value>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -406,9 +411,11 @@ impl RunState {
 impl Workflow {
     /// The key of the run this event would start, or `None` if it is not this workflow's trigger.
     pub fn trigger_key(&self, event: &Event) -> Option<Result<EventKey, TemplateError>> {
-        let trigger = &self.trigger.event;
-        (trigger.source == event.source && trigger.name == event.event_type)
-            .then(|| self.trigger.key.render_key(&json!({ "event": event.payload })))
+        let (_, key) = self
+            .trigger
+            .events()
+            .find(|(trigger, _)| trigger.source == event.source && trigger.name == event.event_type)?;
+        Some(key.render_key(&json!({ "event": event.payload })))
     }
 
     /// The run keys this event concerns through `cancel_on` or a `wait_for`, for the runtime to route it by
@@ -828,7 +835,12 @@ impl<'d> Machine<'d> {
                 false
             }
             Err(error) => {
-                self.audit(AuditKind::TemplateFailed, step, None, format!("{label}: when: {error}; still waiting"));
+                self.audit(
+                    AuditKind::TemplateFailed,
+                    step,
+                    None,
+                    format!("{label}: when: {error}; still waiting"),
+                );
                 false
             }
         }
@@ -898,7 +910,8 @@ impl<'d> Machine<'d> {
         }
         let now = self.now;
         let name = decision.name().to_owned();
-        self.step_state(&step_id).decision = Some(Decision { decision: decision.clone(), by: by.clone(), at: now, fields });
+        self.step_state(&step_id).decision =
+            Some(Decision { decision: decision.clone(), by: by.clone(), at: now, fields });
         self.audit(AuditKind::Decided, Some(&step_id), None, format!("{name} by {by} on {escalation}"));
         self.state.timer = None;
         self.state.waiting = Waiting::Nothing;
@@ -1095,6 +1108,30 @@ impl<'d> Machine<'d> {
                 self.state.waiting = Waiting::Decision { step: step.id.clone(), escalation, origin };
                 self.set_timer(due);
                 Ok(None)
+            }
+            Action::Set(set) => {
+                self.step_state(&step.id).attempts += 1;
+                let (values, errors) = render_args(&set.values, &self.context());
+                if errors.is_empty() {
+                    self.step_state(&step.id).result = Some(values);
+                    return Ok(Some(self.finish_step(step)));
+                }
+                // The data the playbook needs is not there: say exactly what, and go where the playbook handles it.
+                let now = self.now;
+                let message = errors.join("; ");
+                self.audit(AuditKind::TemplateFailed, Some(&step.id), None, message.clone());
+                let entry = self.step_state(&step.id);
+                entry.result = Some(values);
+                entry.status = "failed".to_owned();
+                entry.errors.push(AttemptError {
+                    attempt: entry.attempts,
+                    at: now,
+                    kind: ErrorKind::Template,
+                    fatal: true,
+                    message,
+                });
+                self.state.outcome = "bad_data".to_owned();
+                Ok(Some(set.on_error.clone()))
             }
             Action::Record(record) => {
                 let attempt = {
@@ -1346,6 +1383,7 @@ impl<'d> Machine<'d> {
                 "now": self.now.to_string(),
                 "cancel_reason": self.state.cancel_reason,
                 "cancel_event": self.state.cancel_event,
+                "trigger_event": self.state.trigger.as_ref().map(|t| format!("{}:{}", t.source, t.event_type)),
             },
             "settings": self.def.settings,
         })

@@ -75,8 +75,13 @@ impl Template {
             }
         };
         let allowed = scope.roots();
-        let mut unknown: Vec<&String> =
-            variables.iter().filter(|name| !allowed.contains(&name.as_str())).collect();
+        let mut unknown: Vec<&String> = variables
+            .iter()
+            .filter(|name| {
+                !allowed.contains(&name.as_str())
+                    && environment.globals().all(|(global, _)| global != name.as_str())
+            })
+            .collect();
         unknown.sort();
         if let Some(name) = unknown.first() {
             return Err(TemplateError::UnknownVariable { name: (*name).clone(), allowed: scope.describe() });
@@ -207,7 +212,17 @@ fn single_expression(source: &str) -> Option<String> {
 fn environment<'source>() -> Environment<'source> {
     let mut environment = Environment::new();
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
+    environment.add_filter("fromjson", fromjson);
     environment
+}
+
+/// `"[1, 2]" | fromjson`: the value a JSON text holds, so a template that builds a list in a loop (and renders it
+/// with `tojson`) can be read back as a list.
+fn fromjson(text: &str) -> Result<minijinja::Value, minijinja::Error> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|error| {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("not JSON: {error}"))
+    })?;
+    Ok(minijinja::Value::from_serialize(&value))
 }
 
 /// One environment for all rendering, built once: building one registers every filter, which is too slow to do

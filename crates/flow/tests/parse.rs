@@ -128,7 +128,7 @@ schedule = { attempts = 2, aftr = ["1d"] }
 "#,
         r#"
 w.toml:5: colour: unknown key `colour`; accepted here: name, zone, version, task, settings, trigger, cancel_on, steps
-w.toml:11: trigger.if_runing: unknown key `if_runing`; did you mean `if_running`? accepted here: source, event, key, if_running
+w.toml:11: trigger.if_runing: unknown key `if_runing`; did you mean `if_running`? accepted here: source, event, key, if_running, also
 w.toml:16: steps[0].schedule.aftr: unknown key `aftr`; did you mean `after`? accepted here: attempts, after, backoff, jitter_percent, prefer_paydays, business_hours
 "#,
     );
@@ -221,7 +221,7 @@ colour = "blue"
         r#"
 w.toml:15: steps[1].id: step id `pause` is already used by steps[0] on line 11; ids must be unique
 w.toml:17: steps[1].wait: "5x" is not a duration; use a number followed by s, m, h, d or w, such as "3d" or "1h30m"
-w.toml:18: steps[1].colour: unknown key `colour`; accepted here: id, next, outcome, call, wait, wait_for, condition, escalate, record, with, schedule, retry_on, until, on_exhausted, on_fatal
+w.toml:18: steps[1].colour: unknown key `colour`; accepted here: id, next, outcome, call, wait, wait_for, condition, escalate, record, set, on_error, with, schedule, retry_on, until, on_exhausted, on_fatal
 "#,
     );
 }
@@ -331,7 +331,7 @@ wait = "1d"
 retry_on = ["timeout"]
 "#,
         r#"
-w.toml:11: steps[0]: a step needs exactly one action: call, wait, wait_for, condition, escalate or record
+w.toml:11: steps[0]: a step needs exactly one action: call, wait, wait_for, condition, escalate, record or set
 w.toml:15: steps[1]: a step has exactly one action, but this one has both `call` and `wait`
 w.toml:23: steps[2].retry_on: `retry_on` only applies to a `call` step
 "#,

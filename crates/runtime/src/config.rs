@@ -382,7 +382,8 @@ mod tests {
         assert_eq!(absent, format!("{:?}", Config::default()));
         let empty = parsed("[stripe]\n[intake]\n[http]\n[inbox]\n[engine]\n");
         assert_eq!(format!("{empty:?}"), absent);
-        for config in [parsed(""), Config::default(), parsed("[stripe]\nbase_url = \"http://127.0.0.1:1\"\n")] {
+        for config in [parsed(""), Config::default(), parsed("[stripe]\nbase_url = \"http://127.0.0.1:1\"\n")]
+        {
             assert_eq!(config.stripe.timeout_secs, 10);
             assert_eq!(config.http.timeout_secs, 10);
             assert_eq!(config.intake.max_body_bytes, 1024 * 1024);

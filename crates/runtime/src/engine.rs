@@ -868,16 +868,22 @@ impl Engine {
         let (def, state) = self.load_in(tx.as_mut(), &row).await?;
         // What the step offers and the fields it takes are checked here, so a bad decision is refused with its
         // reason and changes nothing (the state machine would only ignore it).
-        let escalate = def.steps.iter().find(|step| step.id.as_str() == item.step).and_then(|step| match &step.action {
-            seam_flow::Action::Escalate(escalate) => Some(escalate),
-            _ => None,
-        });
+        let escalate =
+            def.steps.iter().find(|step| step.id.as_str() == item.step).and_then(|step| match &step.action {
+                seam_flow::Action::Escalate(escalate) => Some(escalate),
+                _ => None,
+            });
         if let Some(escalate) = escalate {
-            let offered = seam_flow::BUILT_IN_DECISIONS.contains(&name.as_str()) || escalate.choices.contains_key(&name);
+            let offered = seam_flow::BUILT_IN_DECISIONS.contains(&name.as_str())
+                || escalate.choices.contains_key(&name);
             if !offered {
                 let mut names: Vec<&str> = seam_flow::BUILT_IN_DECISIONS.to_vec();
                 names.extend(escalate.choices.keys().map(String::as_str));
-                return Err(DecideError::NoSuchDecision { id: id.to_owned(), name, offered: names.join(", ") });
+                return Err(DecideError::NoSuchDecision {
+                    id: id.to_owned(),
+                    name,
+                    offered: names.join(", "),
+                });
             }
             if let Err(why) = escalate.check_fields(&name, &fields) {
                 return Err(DecideError::Refused { id: id.to_owned(), why });

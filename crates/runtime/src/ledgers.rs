@@ -74,6 +74,9 @@ mod tests {
     fn each_ledger_gets_its_own_default_file() {
         let default = Path::new("/var/lib/seam/ledger.csv");
         assert_eq!(default_file_for(default, "finance"), PathBuf::from("/var/lib/seam/ledger.csv"));
-        assert_eq!(default_file_for(default, "inventory"), PathBuf::from("/var/lib/seam/ledger-inventory.csv"));
+        assert_eq!(
+            default_file_for(default, "inventory"),
+            PathBuf::from("/var/lib/seam/ledger-inventory.csv")
+        );
     }
 }

@@ -24,8 +24,8 @@ mod workflows;
 
 pub use clock::AcceleratedClock;
 pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
-pub use ledgers::{Ledgers, default_file_for};
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
+pub use ledgers::{Ledgers, default_file_for};
 pub use metrics::{Metrics, label};
 pub use workflows::{WorkflowFile, Workflows, WorkflowsError, load_workflow_files};

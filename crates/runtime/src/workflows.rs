@@ -168,7 +168,7 @@ impl Workflows {
     pub fn listens_to(&self, source: &str, event_type: &str) -> bool {
         self.versions.values().any(|workflow| {
             let wants = |e: &seam_flow::EventType| e.source == source && e.name == event_type;
-            wants(&workflow.trigger.event)
+            workflow.trigger.events().any(|(event, _)| wants(event))
                 || workflow.cancel_on.as_ref().is_some_and(|cancel| cancel.events.iter().any(wants))
                 || workflow.steps.iter().any(|step| match &step.action {
                     seam_flow::Action::WaitFor(wait) => wants(&wait.event),

@@ -1000,7 +1000,8 @@ impl Sandbox {
                 // Stripe's schedule moves only with its own attempts: a failed automatic attempt schedules the
                 // next automatic retry while any is left, and none after the last (Stripe has given up). A
                 // requested `pay` leaves the schedule as it was.
-                let gave_up = matches!(cause, Cause::Automatic) && inv.status == Status::Open && inv.retries_left == 0;
+                let gave_up =
+                    matches!(cause, Cause::Automatic) && inv.status == Status::Open && inv.retries_left == 0;
                 if matches!(cause, Cause::Automatic) && inv.status == Status::Open {
                     inv.next_payment_attempt = (inv.retries_left > 0).then_some(now + NEXT_ATTEMPT_AFTER);
                 }

@@ -237,7 +237,7 @@ fn check_sources(checks: &mut Checks, loaded: &Loaded, files: &[WorkflowFile]) {
     let mut needed: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for file in files {
         let workflow = &file.workflow;
-        let mut events = vec![&workflow.trigger.event];
+        let mut events: Vec<_> = workflow.trigger.events().map(|(event, _)| event).collect();
         events.extend(workflow.cancel_on.iter().flat_map(|cancel| cancel.events.iter()));
         events.extend(workflow.steps.iter().filter_map(|step| match &step.action {
             Action::WaitFor(wait) => Some(&wait.event),

@@ -49,7 +49,17 @@ fn sandbox(world: &World, engine_port: u16) -> (Process, String) {
     let listen = format!("127.0.0.1:{port}");
     let mut process = Process::start(
         world.dir.path(),
-        &["sandbox", "--listen", &listen, "--webhook-url", &webhook, "--secret", SECRET, "--api-key", API_KEY],
+        &[
+            "sandbox",
+            "--listen",
+            &listen,
+            "--webhook-url",
+            &webhook,
+            "--secret",
+            SECRET,
+            "--api-key",
+            API_KEY,
+        ],
         &[],
     );
     process.wait_until_answering(&format!("{url}/_sandbox/calls"));
@@ -73,7 +83,9 @@ async fn first_call_answered(engine: &str, invoice: &str) -> Value {
         if let Some(run) = runs["runs"].as_array().and_then(|runs| runs.first()) {
             let run = get(&format!("{engine}/api/runs/{}", run["id"].as_str().unwrap())).await;
             let answered = run["calls"].as_array().is_some_and(|calls| {
-                calls.iter().any(|call| call["action"] == "stripe.retrieve_customer" && !call["outcome"].is_null())
+                calls
+                    .iter()
+                    .any(|call| call["action"] == "stripe.retrieve_customer" && !call["outcome"].is_null())
             });
             if answered && run["waiting"]["for"] == "call" && run["wake_at"].is_string() {
                 return run;
@@ -87,7 +99,8 @@ async fn first_call_answered(engine: &str, invoice: &str) -> Value {
 /// The call reached the sandbox, which answered it as Stripe does for a customer it does not know (the trigger's
 /// sample customer exists nowhere): a 404 `No such customer`, not a timeout and not a refused key.
 fn answered_by_the_sandbox(run: &Value) {
-    let call = run["calls"].as_array().unwrap().iter().find(|c| c["action"] == "stripe.retrieve_customer").unwrap();
+    let call =
+        run["calls"].as_array().unwrap().iter().find(|c| c["action"] == "stripe.retrieve_customer").unwrap();
     let outcome = call["outcome"].to_string();
     assert!(outcome.contains("No such customer"), "the sandbox's answer: {outcome}");
     assert!(!outcome.contains("timed out"), "{outcome}");
@@ -151,10 +164,11 @@ async fn the_stripe_connector_reaches_the_sandbox_however_it_is_configured() {
             env
         }),
         ("a [stripe] table", vec!["--config".into(), with_table.display().to_string()], vec![]),
-        ("a config without [stripe], plus the environment", vec![
-            "--config".into(),
-            without_table.display().to_string(),
-        ], env_stripe.to_vec()),
+        (
+            "a config without [stripe], plus the environment",
+            vec!["--config".into(), without_table.display().to_string()],
+            env_stripe.to_vec(),
+        ),
     ];
     for (n, (way, args, env)) in ways.into_iter().enumerate() {
         let listen = format!("127.0.0.1:{engine_port}");
@@ -165,7 +179,8 @@ async fn the_stripe_connector_reaches_the_sandbox_however_it_is_configured() {
         serve.wait_until_answering(&format!("{engine}/healthz"));
         let invoice = trigger(&world, engine_port);
         let run = first_call_answered(&engine, &invoice).await;
-        let call = run["calls"].as_array().unwrap().iter().find(|c| c["action"] == "stripe.retrieve_customer");
+        let call =
+            run["calls"].as_array().unwrap().iter().find(|c| c["action"] == "stripe.retrieve_customer");
         assert!(call.is_some(), "{way}: {run}");
         answered_by_the_sandbox(&run);
         serve.stop();

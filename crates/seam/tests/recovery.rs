@@ -425,7 +425,6 @@ async fn events_out_of_order_and_three_times_change_nothing(backend: Backend) {
     world.stop().await;
 }
 
-
 /// Stripe retries first (its automatic retries are on, so the failed invoice has `next_payment_attempt`): Seam
 /// waits and calls nothing; a failure announcing another retry changes nothing; the failure that says Stripe gave
 /// up starts Seam's own path.
@@ -456,8 +455,11 @@ async fn stripe_retries_first_and_seam_takes_over_when_it_gives_up(backend: Back
 /// Stripe's own retry pays the invoice: the run ends as paid elsewhere, without a single pay call from Seam.
 async fn stripe_recovers_it_and_seam_never_calls(backend: Backend) {
     let Some(world) = World::start(backend, true).await else { return };
-    let request =
-        RenewalRequest { outcome: Some(Outcome::RecoverOn2), smart_retries: Some(3), ..RenewalRequest::default() };
+    let request = RenewalRequest {
+        outcome: Some(Outcome::RecoverOn2),
+        smart_retries: Some(3),
+        ..RenewalRequest::default()
+    };
     let id = world.renewal_with(request)["id"].as_str().unwrap().to_owned();
     world.days(2).await;
     world.stripe_retries(&id).await;
@@ -534,11 +536,9 @@ async fn voided_written_off_and_cancelled_are_told_apart(backend: Backend) {
     assert_eq!(cancel(json!({ "by": "ops@example.com", "reason": "customer churned" })).await, 200);
     world.days(25).await;
     assert_eq!(cancel(json!({ "by": "ops@example.com" })).await, 409, "a finished run cannot be cancelled");
-    for (id, outcome, recovered, written_off) in [
-        (&voided, "voided", 0, 0),
-        (&uncollectible, "written_off", 0, 4900),
-        (&cancelled, "cancelled", 0, 0),
-    ] {
+    for (id, outcome, recovered, written_off) in
+        [(&voided, "voided", 0, 0), (&uncollectible, "written_off", 0, 4900), (&cancelled, "cancelled", 0, 0)]
+    {
         let lines = world.ledger_lines(id);
         assert_eq!(lines.len(), 1, "{id}: {lines:?}");
         assert_eq!(lines[0]["outcome"], outcome, "{lines:?}");
@@ -546,7 +546,10 @@ async fn voided_written_off_and_cancelled_are_told_apart(backend: Backend) {
         assert_eq!(lines[0]["written_off_minor"], written_off, "{lines:?}");
         assert_eq!(world.pay_calls(id), 0, "{id}");
     }
-    assert!(world.inbox_for(&uncollectible, "all").await.is_empty(), "a person's own write-off needs no item");
+    assert!(
+        world.inbox_for(&uncollectible, "all").await.is_empty(),
+        "a person's own write-off needs no item"
+    );
     world.stop().await;
 }
 

@@ -820,7 +820,11 @@ async fn inbox_lifecycle(store: Arc<dyn Store>, _url: String) {
         ("resolved", Some("alice"), Some(250), Some("looks fine"))
     );
     assert_eq!(decided.decision.as_deref(), Some("resolve"));
-    assert!(decided.decisions.contains("\"resolve\""), "the offered decisions are kept: {}", decided.decisions);
+    assert!(
+        decided.decisions.contains("\"resolve\""),
+        "the offered decisions are kept: {}",
+        decided.decisions
+    );
 
     let mut tx = store.begin().await.unwrap();
     tx.close_inbox_for_run("r1", 260).await.unwrap();

@@ -353,7 +353,9 @@ async fn inbox_decide(
         Err(problem @ (DecideError::AlreadyDecided { .. } | DecideError::NotApplicable { .. })) => {
             error(StatusCode::CONFLICT, problem.to_string())
         }
-        Err(problem @ DecideError::NoSuchDecision { .. }) => error(StatusCode::NOT_FOUND, problem.to_string()),
+        Err(problem @ DecideError::NoSuchDecision { .. }) => {
+            error(StatusCode::NOT_FOUND, problem.to_string())
+        }
         Err(problem @ DecideError::Refused { .. }) => error(StatusCode::BAD_REQUEST, problem.to_string()),
         Err(DecideError::Engine(problem)) => store_error(problem),
     }
@@ -446,7 +448,9 @@ async fn run_cancel(
     match state.engine.cancel_run(&id, &reason, &by).await {
         Ok(run) => axum::Json(run_json(&run, false)).into_response(),
         Err(CancelError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no run {id}")),
-        Err(problem @ CancelError::AlreadyFinished { .. }) => error(StatusCode::CONFLICT, problem.to_string()),
+        Err(problem @ CancelError::AlreadyFinished { .. }) => {
+            error(StatusCode::CONFLICT, problem.to_string())
+        }
         Err(CancelError::Engine(problem)) => store_error(problem),
     }
 }

@@ -15,8 +15,8 @@ use seam_connectors::stripe::{DEFAULT_BASE_URL, StripeConnector};
 use seam_connectors::verify::Verifier;
 use seam_flow::Clock;
 use seam_runtime::{
-    Config, Engine, Intake, LedgerConfig, Ledgers, Metrics, Settings, Workflows, WorkflowsError, default_file_for,
-    load_workflow_files,
+    Config, Engine, Intake, LedgerConfig, Ledgers, Metrics, Settings, Workflows, WorkflowsError,
+    default_file_for, load_workflow_files,
 };
 use seam_store::Store;
 use tokio::net::TcpListener;
@@ -127,11 +127,12 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
             ledger_paths.insert(name.clone(), path);
         }
     }
-    let ledger_path = ledger_paths.get("finance").cloned().or_else(|| match (&config.ledger, &default_ledger) {
-        (Some(ledger), _) => ledger.path.clone(),
-        (None, Some(default)) => Some(default.clone()),
-        (None, None) => None,
-    });
+    let ledger_path =
+        ledger_paths.get("finance").cloned().or_else(|| match (&config.ledger, &default_ledger) {
+            (Some(ledger), _) => ledger.path.clone(),
+            (None, Some(default)) => Some(default.clone()),
+            (None, None) => None,
+        });
 
     let settings = Settings {
         lease_secs: config.engine.lease_secs,

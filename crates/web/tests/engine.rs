@@ -517,15 +517,25 @@ async fn named_choices_take_their_fields_and_their_own_next_step(backend: Backen
     world.settle().await;
     let items = world.inbox("open").await;
     assert_eq!(items.len(), 2);
-    let names: Vec<&str> = items[0]["decisions"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        items[0]["decisions"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["resolve", "retry", "dismiss", "cancel", "ship_partial"]);
     let cancel = items[0]["decisions"].as_array().unwrap().iter().find(|d| d["name"] == "cancel").unwrap();
     assert_eq!(cancel["fields"]["refund"], json!({ "type": "bool", "required": true }));
-    let item = |key: &str| items.iter().find(|i| i["run_id"].as_str().is_some() && i["title"].as_str().unwrap().contains(key)).unwrap()["id"].as_str().unwrap().to_owned();
+    let item = |key: &str| {
+        items
+            .iter()
+            .find(|i| i["run_id"].as_str().is_some() && i["title"].as_str().unwrap().contains(key))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     let (one, two) = (item("ord_1"), item("ord_2"));
 
     // Not offered: 404 naming what is; a required field missing or of the wrong type: 400. Nothing changes.
-    let (status, body) = world.post_json(&format!("/api/inbox/{one}/refund_twice"), json!({ "by": "ana" })).await;
+    let (status, body) =
+        world.post_json(&format!("/api/inbox/{one}/refund_twice"), json!({ "by": "ana" })).await;
     assert_eq!(status, 404, "{body}");
     assert!(body["error"].as_str().unwrap().contains("ship_partial"), "{body}");
     let (status, body) = world.post_json(&format!("/api/inbox/{one}/cancel"), json!({ "by": "ana" })).await;
@@ -546,14 +556,22 @@ async fn named_choices_take_their_fields_and_their_own_next_step(backend: Backen
     assert_eq!(body["decision"], "cancel");
     let (status, _) = world.post_json(&format!("/api/inbox/{two}/ship_partial"), json!({ "by": "bo" })).await;
     assert_eq!(status, 200);
-    let (status, _) = world.post_json(&format!("/api/inbox/{two}/cancel"), json!({ "by": "bo", "fields": { "refund": false } })).await;
+    let (status, _) = world
+        .post_json(&format!("/api/inbox/{two}/cancel"), json!({ "by": "bo", "fields": { "refund": false } }))
+        .await;
     assert_eq!(status, 409, "a second decision");
     world.settle().await;
     let mut lines = world.ledger_lines();
     lines.sort_by_key(|line| line["order"].as_str().unwrap().to_owned());
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert_eq!((lines[0]["decision"].as_str(), lines[0]["refund"].as_bool(), lines[0]["outcome"].as_str()), (Some("cancel"), Some(true), Some("cancel")));
-    assert_eq!((lines[1]["decision"].as_str(), lines[1]["refund"].as_str()), (Some("ship_partial"), Some("n/a")));
+    assert_eq!(
+        (lines[0]["decision"].as_str(), lines[0]["refund"].as_bool(), lines[0]["outcome"].as_str()),
+        (Some("cancel"), Some(true), Some("cancel"))
+    );
+    assert_eq!(
+        (lines[1]["decision"].as_str(), lines[1]["refund"].as_str()),
+        (Some("ship_partial"), Some("n/a"))
+    );
     world.stop().await;
 }
 

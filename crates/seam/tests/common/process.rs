@@ -38,7 +38,12 @@ impl Process {
     /// `seam ARGS` in `dir` with a clean environment plus `env`.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
         let mut command = Command::new(env!("CARGO_BIN_EXE_seam"));
-        command.args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for name in SEAM_ENV {
             command.env_remove(name);
         }
@@ -53,7 +58,12 @@ impl Process {
         };
         let stdout = drain(Box::new(child.stdout.take().unwrap()));
         let stderr = drain(Box::new(child.stderr.take().unwrap()));
-        Process { child, stdout: Some(stdout), stderr: Some(stderr), name: format!("seam {}", args.join(" ")) }
+        Process {
+            child,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+            name: format!("seam {}", args.join(" ")),
+        }
     }
 
     /// Waits until `url` answers (any HTTP status), or panics with the process's output.
