@@ -255,7 +255,7 @@ fn one_workflow_starts_from_either_door_and_set_normalises_what_each_sends() {
     let fresh = RunState::new(&def, RunId::new("run_1").unwrap(), 7);
     let started = step(&def, &fresh, Input::Start { trigger: shopify, earlier: vec![] }, 0);
     let record = &records(&started)[0];
-    assert_eq!(record["from"], "shopify:orders/create");
+    assert_eq!(record["from"], "shopify:orders/create", "{record}");
     assert_eq!(record["count"], 2);
     assert_eq!(record["skus"], json!(["MUG-01", "TEE-M"]));
 
