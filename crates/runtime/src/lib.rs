@@ -22,7 +22,7 @@ mod ledgers;
 mod metrics;
 mod workflows;
 
-pub use clock::AcceleratedClock;
+pub use clock::ReplayClock;
 pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
 pub use ledgers::{Ledgers, default_file_for};
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
