@@ -27,5 +27,6 @@ pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, St
 pub use ledgers::{Ledgers, default_file_for};
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
+pub use metrics::KnownLabels;
 pub use metrics::{Metrics, label};
 pub use workflows::{WorkflowFile, Workflows, WorkflowsError, load_workflow_files};
