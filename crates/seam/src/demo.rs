@@ -79,8 +79,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     crate::engine_cmd::init_logs(crate::cli::LogFormat::Text, "warn,sqlx=error");
     install_tls_provider();
-    let dir = args.data_dir.clone().unwrap_or_else(|| PathBuf::from("seam-demo"));
-    let files = prepare(&dir)?;
+    let files = prepare(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args, files))
 }
@@ -189,6 +188,7 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
         print!("{}", where_to_look_after(&files));
         return Ok(());
     }
+    let stop = shutdown_signal();
     print!("{}", where_to_look_live(&files, &engine_url));
     println!("\nSeam and the sandbox keep running so you can look around; press ctrl-c to stop.");
     // Events caused by what people do now (a retry from the inbox that pays) still reach the engine.
@@ -204,7 +204,7 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
             }
         }
     });
-    shutdown_signal().await;
+    stop.await;
     let _ = stop_delivering.send(true);
     let _ = deliverer.await;
     server.stop().await;
@@ -604,6 +604,7 @@ pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
             listener,
         )
         .await?;
+        let stop = shutdown_signal();
         let url = sandbox.url();
         println!("seam sandbox: Stripe stand-in on {url}, delivering events to {}", args.webhook_url);
         println!("  make failed renewals:  curl -X POST {url}/_sandbox/renewals -d '{{\"count\": 3}}'");
@@ -611,7 +612,7 @@ pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
             "  point Seam at it:      SEAM_STRIPE_API_KEY=sk_test_x SEAM_STRIPE_BASE_URL={url} seam serve"
         );
         println!("  calls per key:         curl {url}/_sandbox/calls");
-        shutdown_signal().await;
+        stop.await;
         sandbox.stop().await;
         println!("seam sandbox: stopped");
         Ok(())

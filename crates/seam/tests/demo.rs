@@ -242,10 +242,11 @@ fn seam_trigger_sends_a_signed_event_that_starts_a_run() {
         dir.path().join("playbooks/failed-payment-recovery.toml"),
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let secret = "whsec_trigger_test";
     let mut serve = Command::new(env!("CARGO_BIN_EXE_seam"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", "sqlite:seam.db"])
+        // Port 0, and the address from the "serving on" line: a port picked by the test could be taken by another
+        // test's server before this one binds it.
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", "sqlite:seam.db"])
         .current_dir(dir.path())
         .env("SEAM_STRIPE_WEBHOOK_SECRET", secret)
         .env("SEAM_STRIPE_API_KEY", "sk_test_x")
@@ -258,7 +259,8 @@ fn seam_trigger_sends_a_signed_event_that_starts_a_run() {
     let mut seen = Vec::new();
     let serving = wait_for_line(&lines, "serving on", &mut seen);
     assert!(serving.contains("failed-payment-recovery"), "{serving}");
-    let url = format!("http://127.0.0.1:{port}/webhooks/stripe");
+    let base = serving.split_whitespace().find(|word| word.starts_with("http://")).unwrap();
+    let url = format!("{base}/webhooks/stripe");
 
     let trigger = |event: &str, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_seam"))
