@@ -389,6 +389,7 @@ async fn replay(world: &mut World, args: &DemoArgs) -> anyhow::Result<Vec<Renewa
         now = to;
     }
 }
+
 fn dollars(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let minor = minor.abs();
