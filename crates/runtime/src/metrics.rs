@@ -53,6 +53,7 @@ const FIXED_LABELS: &[(&str, &str)] = &[
     ("seam_decisions_total", "decision=\"resolved\""),
     ("seam_decisions_total", "decision=\"retried\""),
     ("seam_decisions_total", "decision=\"dismissed\""),
+    ("seam_decisions_total", "decision=\"decided\""),
     ("seam_ledger_shipped_total", "result=\"appended\""),
     ("seam_ledger_shipped_total", "result=\"duplicate\""),
     ("seam_ledger_shipped_total", "result=\"error\""),

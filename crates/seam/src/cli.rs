@@ -63,8 +63,8 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The configuration file to check, as `seam serve --config` reads it. Without it, what `seam serve` runs
-    /// without one: sources from SEAM_<SOURCE>_WEBHOOK_SECRET variables and the workflows in ./playbooks.
+    /// The configuration file to check, as `seam serve --config` reads it. Default: none; then what `seam serve`
+    /// runs without one: sources from SEAM_<SOURCE>_WEBHOOK_SECRET variables and the workflows in ./playbooks.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The database to check (default: `db` in the config, else `sqlite:./seam.db`); it is never created or
