@@ -22,10 +22,10 @@ mod ledgers;
 mod metrics;
 mod workflows;
 
-pub use clock::AcceleratedClock;
+pub use clock::ReplayClock;
 pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
 pub use ledgers::{Ledgers, default_file_for};
-pub use metrics::{Metrics, label};
+pub use metrics::{KnownLabels, Metrics, label};
 pub use workflows::{WorkflowFile, Workflows, WorkflowsError, load_workflow_files};

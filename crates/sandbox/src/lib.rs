@@ -282,6 +282,12 @@ impl SandboxHandle {
         self.shared.read(|s| s.events().to_vec())
     }
 
+    /// The events emitted after the first `seen`, oldest first: what a caller that delivers events itself (as
+    /// `seam demo` does, to deliver them in a repeatable order) has not yet delivered.
+    pub fn events_after(&self, seen: usize) -> Vec<EventRecord> {
+        self.shared.read(|s| s.events().get(seen..).unwrap_or_default().to_vec())
+    }
+
     /// Waits until every event emitted so far is delivered or given up (or no webhook is configured). False if
     /// `timeout` passed first.
     pub async fn settle(&self, timeout: Duration) -> bool {

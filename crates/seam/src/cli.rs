@@ -25,7 +25,7 @@ pub enum Command {
     /// Check workflow files.
     #[command(subcommand)]
     Workflows(WorkflowsCommand),
-    /// Read the append-only audit log.
+    /// Read the append-only audit log of an existing database (it is never created or changed).
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Send a signed sample webhook to a running Seam, as `stripe trigger` does.
@@ -34,7 +34,7 @@ pub enum Command {
     /// replay, and signed webhooks delivered (with retries) to a running Seam.
     Sandbox(SandboxArgs),
     /// Watch Seam recover failed payments: the engine, the Stripe sandbox and the failed-payment playbook, a month of
-    /// failed renewals on an accelerated clock, and a summary of what was recovered and escalated.
+    /// failed renewals replayed in seconds, and a summary of what was recovered and escalated.
     Demo(DemoArgs),
     /// Copy a SQLite database to a new file, safely while `seam serve` writes to it (for PostgreSQL it prints the
     /// `pg_dump` command to use instead, and exits 2).
@@ -63,8 +63,8 @@ pub struct BackupArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The configuration file to check, as `seam serve --config` reads it. Without it, what `seam serve` runs
-    /// without one: sources from SEAM_<SOURCE>_WEBHOOK_SECRET variables and the workflows in ./playbooks.
+    /// The configuration file to check, as `seam serve --config` reads it. Default: none; then what `seam serve`
+    /// runs without one: sources from SEAM_<SOURCE>_WEBHOOK_SECRET variables and the workflows in ./playbooks.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The database to check (default: `db` in the config, else `sqlite:./seam.db`); it is never created or
@@ -108,8 +108,8 @@ pub struct DemoArgs {
     #[arg(long)]
     pub once: bool,
     /// Where the database and the ledger file go (the demo replaces its own files there).
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", default_value = "seam-demo")]
+    pub data_dir: PathBuf,
     /// Address of the engine's API (falls back to a free port when the default is taken).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8717")]
     pub listen: String,
@@ -119,7 +119,8 @@ pub struct DemoArgs {
     /// The sandbox's scenario seed: the same seed tells the same story.
     #[arg(long, value_name = "N", default_value_t = 7)]
     pub seed: u64,
-    /// Real seconds per simulated day.
+    /// Real seconds per simulated day at most, while the month is replayed (the pace only: any pace tells the same
+    /// story).
     #[arg(long, value_name = "S", default_value_t = 0.5)]
     pub seconds_per_day: f64,
 }
@@ -157,21 +158,22 @@ pub struct TriggerArgs {
 /// Where the database is.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// `sqlite:PATH` (created on first use) or `postgres://USER@HOST/DB`.
+    /// The database: `sqlite:PATH` or `postgres://USER@HOST/DB`.
     #[arg(long, env = "SEAM_DB", value_name = "URL", default_value = "sqlite:./seam.db")]
     pub db: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The configuration file (sources, workflows, inbox routes, ledger). Without it, secrets from
+    /// The configuration file (sources, workflows, inbox routes, ledger). Default: none; secrets from
     /// SEAM_<SOURCE>_WEBHOOK_SECRET variables enable sources and ./playbooks (if present) holds the workflows.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Address to listen on.
+    /// Address to listen on (default: `listen` in the config, else 127.0.0.1:8717).
     #[arg(long, env = "SEAM_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
-    /// `sqlite:PATH` (default `sqlite:./seam.db`, created on first run) or `postgres://USER@HOST/DB`.
+    /// `sqlite:PATH` (created on first run) or `postgres://USER@HOST/DB` (default: `db` in the config, else
+    /// `sqlite:./seam.db`).
     #[arg(long, env = "SEAM_DB", value_name = "URL")]
     pub db: Option<String>,
     /// Log format: text for people, json for log collectors.
@@ -200,7 +202,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Write the audit log as CSV or JSON lines (one object per line).
+    /// Write the audit log as CSV or JSON lines (one object per line), oldest first. The database must exist: a
+    /// missing SQLite file is an error (exit 2), never created.
     Export(ExportArgs),
 }
 
@@ -208,12 +211,13 @@ pub enum AuditCommand {
 pub struct ExportArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    /// The output format: csv, or json (one object per line).
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Only entries at or after this date (`2026-01-31`) or time (RFC 3339).
+    /// Only entries at or after this date (`2026-01-31`, midnight UTC) or time (RFC 3339) (default: the whole log).
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// Write to OUT instead of standard output.
+    /// Write to OUT (default: standard output).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
 }
@@ -236,7 +240,7 @@ pub enum AssessCommand {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// Where to write the file; standard output when left out.
+    /// Where to write the file (default: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Overwrite FILE if it exists.
@@ -284,10 +288,11 @@ pub struct ReportArgs {
     /// per task).
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Write the report to OUT instead of standard output.
+    /// Write the report to OUT (default: standard output).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
-    /// A previous assessment file or JSON report: adds quarter-over-quarter drift, zones that slid first.
+    /// A previous assessment file or JSON report: adds quarter-over-quarter drift, zones that slid first (default:
+    /// no comparison).
     #[arg(long, value_name = "PREVIOUS")]
     pub compare: Option<PathBuf>,
     /// Colour in text output: auto (only on a terminal, and not when NO_COLOR is set), always or never.

@@ -1,17 +1,29 @@
 //! `seam demo`: the failed-payment playbook against the built-in Stripe sandbox, a month of failed renewals
-//! replayed on an accelerated clock, and a summary computed from the ledger file it wrote.
+//! replayed on the demo's clock, and a summary computed from the ledger file it wrote.
+//!
+//! The same `--seed` tells the same story, figure for figure, however fast or loaded the machine is. Three things
+//! make it so. The clock does not run by itself while the month is replayed: the demo moves it to the next instant
+//! something is due (a renewal, a customer paying, a run's wake-up), waits until the engine has done everything
+//! due by then, and only then moves on ([`ReplayClock`]); `--seconds-per-day` only paces those steps for the eye.
+//! The demo delivers the sandbox's webhooks itself, in the order the sandbox emitted them and only once the engine
+//! has recorded the answer of the call that caused them, so Stripe's `invoice.paid` never races Seam's own record
+//! of the payment. And every event the demo causes happens at a fixed instant of the month, far from any instant a
+//! run's jittered schedule could pick. Once the month is replayed the clock runs at real speed from the replayed
+//! instant, so what a person does while looking around is stamped as far apart as it really is.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use seam_connectors::Connector;
 use seam_connectors::stripe::StripeConnector;
-use seam_flow::{Clock, Timestamp};
-use seam_runtime::{AcceleratedClock, Config, InboxRoute, LedgerConfig, SourceConfig};
-use serde_json::{Value, json};
+use seam_flow::{Clock, SystemClock, Timestamp};
+use seam_runtime::{Config, Engine, InboxRoute, LedgerConfig, ReplayClock, SourceConfig};
+use seam_sandbox::{RenewalRequest, SandboxHandle};
+use seam_store::{RunFilter, Store};
+use serde_json::Value;
 
 use crate::InputError;
 use crate::cli::{DemoArgs, SandboxArgs};
@@ -23,9 +35,15 @@ pub const PLAYBOOK: &str = include_str!("../../../playbooks/failed-payment-recov
 /// The demo's month starts on Monday 2 March 2026, 09:00 UTC.
 const MONTH_START: i64 = 1_772_442_000;
 const DAY: i64 = 86_400;
+const MONTH: i64 = 30 * DAY;
 /// After the last renewal, the time runs on long enough for every schedule to finish (1 + 3 + 5 days of retries,
 /// weekends, payday nudges, the 7-day card-update wait).
 const TAIL_DAYS: i64 = 16;
+/// Every seventh customer pays by themselves this long after their renewal failed: before Seam's first retry,
+/// which comes a day later at the earliest (1 day less 5% jitter), so the two can never race.
+const PAYS_BY_THEMSELVES_AFTER: i64 = DAY / 2;
+/// The progress line comes every this many days of the month.
+const REPORT_EVERY_DAYS: i64 = 5;
 const API_KEY: &str = "sk_test_seam_demo";
 
 /// The files of one demo run.
@@ -61,8 +79,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
     }
     crate::engine_cmd::init_logs(crate::cli::LogFormat::Text, "warn,sqlx=error");
     install_tls_provider();
-    let dir = args.data_dir.clone().unwrap_or_else(|| PathBuf::from("seam-demo"));
-    let files = prepare(&dir)?;
+    let files = prepare(&args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args, files))
 }
@@ -81,11 +98,12 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
     };
     let engine_url = format!("http://{}", listener.local_addr()?);
 
+    // No webhook URL: the demo delivers the sandbox's events itself (see the module docs).
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let sandbox = seam_sandbox::start(
         seam_sandbox::SandboxConfig {
             seed: args.seed,
-            webhook_url: Some(format!("{engine_url}/webhooks/stripe")),
+            webhook_url: None,
             webhook_secret: secret.clone(),
             api_key: Some(API_KEY.to_owned()),
             ..seam_sandbox::SandboxConfig::default()
@@ -99,7 +117,7 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
     config.workflows.push(files.dir.join("playbooks"));
     config.sources.insert(
         "stripe".to_owned(),
-        SourceConfig { kind: None, secrets: vec![secret], tolerance_secs: 300, header: None },
+        SourceConfig { kind: None, secrets: vec![secret.clone()], tolerance_secs: 300, header: None },
     );
     config.ledger =
         Some(LedgerConfig { path: Some(files.ledger.clone()), format: Some("csv".to_owned()), url: None });
@@ -117,8 +135,7 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
     config.engine.poll_ms = 10;
     config.engine.reconcile_secs = 5;
 
-    let factor = DAY as f64 / args.seconds_per_day;
-    let clock = Arc::new(AcceleratedClock::new(Timestamp::from_unix_seconds(MONTH_START), factor));
+    let clock = Arc::new(ReplayClock::new(Timestamp::from_unix_seconds(MONTH_START), Arc::new(SystemClock)));
     let store = seam_store::open(&format!("sqlite:{}", files.db.display())).await?;
     let stripe: Arc<dyn Connector> =
         Arc::new(StripeConnector::new(sandbox_url.clone(), API_KEY, Duration::from_secs(10)));
@@ -138,112 +155,239 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
         "seam demo: replaying a month of failed subscription renewals ({} invoices) against the Stripe sandbox,",
         args.invoices
     );
-    println!("           one day every {} s; the engine is at {engine_url}", args.seconds_per_day);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
-    let mut invoices: Vec<Value> = Vec::new();
-    let month = 30 * DAY;
-    let spacing = month / i64::try_from(args.invoices).unwrap_or(1);
-    let mut paid_elsewhere: Vec<(i64, String)> = Vec::new();
-    let mut last_day_shown = -1;
-    while invoices.len() < args.invoices || !paid_elsewhere.is_empty() {
-        let now = clock.now().unix_seconds();
-        while invoices.len() < args.invoices
-            && MONTH_START + spacing * i64::try_from(invoices.len()).unwrap_or(0) <= now
-        {
-            let created =
-                post_json(&client, &format!("{sandbox_url}/_sandbox/renewals"), json!({ "count": 1 }))
-                    .await
-                    .context("creating a renewal in the sandbox")?;
-            let invoice = created["data"][0].clone();
-            anyhow::ensure!(invoice["id"].is_string(), "the sandbox made no invoice: {created}");
-            let n = invoices.len();
-            // Every seventh customer pays by themselves two days later (a new card on the hosted page, or a
-            // bank transfer): Stripe sends invoice.paid, which cancels whatever the run was doing.
-            if n % 7 == 3
-                && let Some(id) = invoice["id"].as_str()
-            {
-                paid_elsewhere.push((now + 2 * DAY, id.to_owned()));
-            }
-            invoices.push(invoice);
-        }
-        let mut due = Vec::new();
-        paid_elsewhere.retain(|(at, id)| {
-            let is_due = *at <= now;
-            if is_due {
-                due.push(id.clone());
-            }
-            !is_due
-        });
-        for id in due {
-            // An invoice that the retries already recovered answers 400 (already paid); that is the story too.
-            client
-                .post(format!("{sandbox_url}/_sandbox/invoices/{id}/pay_out_of_band"))
-                .send()
-                .await
-                .context("paying an invoice out of band in the sandbox")?;
-        }
-        let day = (now - MONTH_START) / DAY;
-        if day != last_day_shown && day % 5 == 0 {
-            last_day_shown = day;
-            println!("  day {day:>2}: {} renewals failed so far", invoices.len());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    if args.once {
+        println!("           one day every {} s at most; the summary follows", args.seconds_per_day);
+    } else {
+        println!(
+            "           one day every {} s at most; the engine is at {engine_url}",
+            args.seconds_per_day
+        );
     }
-    // Let every schedule run out.
-    let end = MONTH_START + month + TAIL_DAYS * DAY;
-    let mut over_since: Option<std::time::Instant> = None;
-    loop {
-        let now = clock.now().unix_seconds();
-        let busy = busy_runs(&client, &engine_url).await?;
-        if now >= end && busy == 0 {
-            break;
-        }
-        // On a loaded machine the engine may trail the clock; give it real time, not only simulated days.
-        let over = *over_since.get_or_insert_with(std::time::Instant::now);
-        if now >= end + 30 * DAY && over.elapsed() > Duration::from_secs(120) {
-            eprintln!(
-                "seam demo: {busy} runs were still busy after the replay; the summary shows them as running"
-            );
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut world = World {
+        engine: server.engine.clone(),
+        store: store.clone(),
+        sandbox: sandbox.state(),
+        clock: clock.clone(),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+        webhook_url: format!("{engine_url}/webhooks/stripe"),
+        secret,
+        delivered: 0,
+    };
+    let invoices = replay(&mut world, &args).await?;
+    // The month is over: from here on time runs at real speed, from the instant the replay reached.
+    clock.go_live();
     // The ledger sink writes shortly after each commit; wait until it holds every recorded entry.
     server.engine.ship_ledger().await?;
 
-    let summary = summarize(&files, &engine_url, &client, invoices.len()).await?;
+    let running = world.busy_runs().await?;
+    let summary = summarize(&files, store.as_ref(), &invoices, running).await?;
     print!("{summary}");
     if args.once {
         server.stop().await;
         sandbox.stop().await;
+        print!("{}", where_to_look_after(&files));
         return Ok(());
     }
+    let stop = shutdown_signal();
+    print!("{}", where_to_look_live(&files, &engine_url));
     println!("\nSeam and the sandbox keep running so you can look around; press ctrl-c to stop.");
-    shutdown_signal().await;
+    // Events caused by what people do now (a retry from the inbox that pays) still reach the engine.
+    let (stop_delivering, mut stopped) = tokio::sync::watch::channel(false);
+    let deliverer = tokio::spawn(async move {
+        loop {
+            if let Err(error) = world.deliver().await {
+                tracing::warn!("seam demo: delivering the sandbox's events: {error:#}");
+            }
+            tokio::select! {
+                _ = stopped.changed() => return,
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
+    });
+    stop.await;
+    let _ = stop_delivering.send(true);
+    let _ = deliverer.await;
     server.stop().await;
     sandbox.stop().await;
     println!("seam demo: stopped");
     Ok(())
 }
 
-async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
-    let response = client.post(url).json(&body).send().await?;
-    let status = response.status();
-    let reply: Value = response.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        anyhow::bail!("{url} answered {status}: {reply}");
-    }
-    Ok(reply)
+/// What the replay drives: the engine, the sandbox, and the clock between them.
+struct World {
+    engine: Arc<Engine>,
+    store: Arc<dyn Store>,
+    sandbox: SandboxHandle,
+    clock: Arc<ReplayClock>,
+    client: reqwest::Client,
+    webhook_url: String,
+    secret: String,
+    /// How many of the sandbox's events have been delivered to the engine.
+    delivered: usize,
 }
 
-/// Runs that are live and not waiting for a person.
-async fn busy_runs(client: &reqwest::Client, engine: &str) -> anyhow::Result<usize> {
-    let runs: Value =
-        client.get(format!("{engine}/api/runs?status=running&limit=10000")).send().await?.json().await?;
-    Ok(runs["runs"]
-        .as_array()
-        .map(|runs| runs.iter().filter(|run| run["waiting"]["for"] != "decision").count())
-        .unwrap_or_default())
+/// One failed renewal, in the order the demo made them.
+#[derive(Debug, Clone)]
+struct Renewal {
+    id: String,
+    number: String,
+}
+
+impl World {
+    /// POSTs the sandbox's new events to the engine, signed, one at a time and in the order they were emitted.
+    async fn deliver(&mut self) -> anyhow::Result<usize> {
+        let events = self.sandbox.events_after(self.delivered);
+        for event in &events {
+            let signature = seam_connectors::verify::stripe_signature_header(
+                event.body.as_bytes(),
+                &self.secret,
+                SystemClock.now().unix_seconds(),
+            );
+            let response = self
+                .client
+                .post(&self.webhook_url)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .header("Stripe-Signature", signature)
+                .body(event.body.clone())
+                .send()
+                .await
+                .with_context(|| format!("delivering {} ({}) to the engine", event.id, event.event_type))?;
+            let status = response.status();
+            anyhow::ensure!(
+                status.is_success(),
+                "the engine answered {status} to {} ({}): {}",
+                event.id,
+                event.event_type,
+                response.text().await.unwrap_or_default()
+            );
+            self.delivered += 1;
+        }
+        Ok(events.len())
+    }
+
+    /// Waits until the engine has done everything due at `now`: every event delivered and routed, every call
+    /// answered and recorded, every wake-up due by then fired.
+    async fn settle(&mut self, now: i64) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let delivered = self.deliver().await?;
+            if let Err(error) = self.engine.run_until_idle().await {
+                // The engine's own loops work alongside; a conflict with them is retried here.
+                tracing::debug!(%error, "seam demo: engine step failed; trying again");
+            }
+            if delivered == 0 && self.quiet(now).await? {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the engine did not finish the work due at {} within two minutes",
+                Timestamp::from_unix_seconds(now)
+            );
+            if delivered == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    }
+
+    /// Nothing left to do at `now`. The calls are counted before the events are looked at: a call is recorded
+    /// only after the sandbox answered it, and the sandbox emits the call's events before it answers.
+    async fn quiet(&self, now: i64) -> anyhow::Result<bool> {
+        let counts = self.store.counts().await?;
+        let routing = counts.events_by_status.iter().any(|(status, n)| status == "pending" && *n > 0);
+        if routing || counts.calls_pending > 0 {
+            return Ok(false);
+        }
+        if self.store.next_wake().await?.is_some_and(|at| at <= now) {
+            return Ok(false);
+        }
+        Ok(self.sandbox.events_after(self.delivered).is_empty())
+    }
+
+    /// Runs that are live and not waiting for a person.
+    async fn busy_runs(&self) -> anyhow::Result<usize> {
+        let filter = RunFilter { status: Some("running".to_owned()), limit: 100_000, ..RunFilter::default() };
+        let runs = self.store.runs(&filter).await?;
+        Ok(runs
+            .iter()
+            .filter(|run| {
+                let state: Value = serde_json::from_str(&run.state).unwrap_or(Value::Null);
+                state["waiting"]["for"] != "decision"
+            })
+            .count())
+    }
+}
+
+/// Replays the month: renewals fail at even intervals, every seventh customer pays by themselves, and the clock
+/// steps from one due instant to the next until every schedule has run out. Returns the renewals in order.
+async fn replay(world: &mut World, args: &DemoArgs) -> anyhow::Result<Vec<Renewal>> {
+    let count = i64::try_from(args.invoices).unwrap_or(1);
+    let renewal_at = |n: usize| MONTH_START + MONTH * i64::try_from(n).unwrap_or(0) / count;
+    let end = MONTH_START + MONTH + TAIL_DAYS * DAY;
+    let real_start = Instant::now();
+    let mut renewals: Vec<Renewal> = Vec::new();
+    // (when, invoice id), in the order they fall due.
+    let mut pays_by_themselves: std::collections::VecDeque<(i64, String)> = Default::default();
+    let mut now = MONTH_START;
+    loop {
+        // What the demo itself does at `now`, always in this order: renewals fail, then customers pay.
+        while renewals.len() < args.invoices && renewal_at(renewals.len()) <= now {
+            let request = RenewalRequest { count: Some(1), ..RenewalRequest::default() };
+            let created = world
+                .sandbox
+                .create_renewals(&request)
+                .map_err(|error| anyhow::anyhow!("the sandbox made no renewal: {error}"))?;
+            let invoice = created.first().context("the sandbox made no invoice")?;
+            let id = invoice["id"].as_str().context("the sandbox's invoice has no id")?.to_owned();
+            let number = invoice["number"].as_str().unwrap_or_default().to_owned();
+            // Every seventh customer pays by themselves (a new card on the hosted page, or a bank transfer):
+            // Stripe sends invoice.paid, which cancels whatever the run was doing.
+            if renewals.len() % 7 == 3 {
+                pays_by_themselves.push_back((now + PAYS_BY_THEMSELVES_AFTER, id.clone()));
+            }
+            renewals.push(Renewal { id, number });
+        }
+        while pays_by_themselves.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, id)) = pays_by_themselves.pop_front() {
+                // The story makes sure the invoice is still open; a refusal would only mean it was paid already.
+                let _ = world.sandbox.pay_out_of_band(&id);
+            }
+        }
+        world.settle(now).await?;
+        let day = (now - MONTH_START) / DAY;
+        if (now - MONTH_START) % (REPORT_EVERY_DAYS * DAY) == 0 && day > 0 && day <= MONTH / DAY {
+            println!("  day {day:>2}: {} renewals failed so far", renewals.len());
+        }
+
+        let next_renewal = (renewals.len() < args.invoices).then(|| renewal_at(renewals.len()));
+        let next_payment = pays_by_themselves.front().map(|(at, _)| *at);
+        let next_report = Some(
+            MONTH_START + ((now - MONTH_START) / (REPORT_EVERY_DAYS * DAY) + 1) * REPORT_EVERY_DAYS * DAY,
+        )
+        .filter(|at| *at <= MONTH_START + MONTH);
+        let next_wake = world.store.next_wake().await?;
+        let next = [next_renewal, next_payment, next_report, next_wake].into_iter().flatten().min();
+        let to = match next {
+            Some(at) if at <= end => at,
+            _ if now < end => end,
+            // The month and its tail are replayed; anything still busy runs on until its schedule is done.
+            _ => match (world.busy_runs().await?, next_wake) {
+                (0, _) => return Ok(renewals),
+                (_, Some(at)) if at <= end + MONTH => at,
+                (busy, _) => {
+                    eprintln!(
+                        "seam demo: {busy} runs were still busy after the replay; the summary shows them"
+                    );
+                    return Ok(renewals);
+                }
+            },
+        };
+        // Pace the steps for the eye: at most one simulated day per `--seconds-per-day` of real time.
+        let due = real_start
+            + Duration::from_secs_f64((to - MONTH_START) as f64 / DAY as f64 * args.seconds_per_day);
+        tokio::time::sleep_until(due.into()).await;
+        world.clock.advance_to(Timestamp::from_unix_seconds(to));
+        now = to;
+    }
 }
 
 fn dollars(minor: i64) -> String {
@@ -264,7 +408,6 @@ fn dollars(minor: i64) -> String {
 #[derive(Debug, Clone)]
 struct LedgerLine {
     invoice: String,
-    customer: String,
     outcome: String,
     attempts: String,
     recovered_minor: i64,
@@ -275,9 +418,8 @@ fn read_ledger(path: &Path) -> anyhow::Result<Vec<LedgerLine>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| headers.iter().position(|h| h == name);
-    let (invoice, customer, outcome, attempts, recovered, written_off) = (
+    let (invoice, outcome, attempts, recovered, written_off) = (
         column("invoice"),
-        column("customer"),
         column("outcome"),
         column("attempts"),
         column("recovered_minor"),
@@ -289,7 +431,6 @@ fn read_ledger(path: &Path) -> anyhow::Result<Vec<LedgerLine>> {
         let get = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or_default().to_owned();
         lines.push(LedgerLine {
             invoice: get(invoice),
-            customer: get(customer),
             outcome: get(outcome),
             attempts: get(attempts),
             recovered_minor: get(recovered).parse().unwrap_or_default(),
@@ -299,54 +440,88 @@ fn read_ledger(path: &Path) -> anyhow::Result<Vec<LedgerLine>> {
     Ok(lines)
 }
 
+/// What a ledger outcome means, for the summary. The money comes from each line's `recovered_minor` and
+/// `written_off_minor`, never from the outcome's name, so an outcome missing here is still counted right.
+fn outcome_meaning(outcome: &str) -> &'static str {
+    match outcome {
+        "recovered" => "a Seam retry paid the invoice",
+        "paid_elsewhere" => "the invoice was paid outside Seam's retries",
+        "voided" => "the invoice was voided",
+        "written_off" => "marked uncollectible, or dismissed by finance",
+        "cancelled" => "the run was cancelled before it finished",
+        "resolved" => "finance said it is settled",
+        "dismissed" => "finance dismissed the inbox item",
+        _ => "",
+    }
+}
+
+/// The summary: figures from the ledger file and the open inbox items, in the order the renewals failed, with no
+/// figure that depends on timing. Ids are shown only next to the invoice numbers, for finding lines in the file.
 async fn summarize(
     files: &DemoFiles,
-    engine: &str,
-    client: &reqwest::Client,
-    failed: usize,
+    store: &dyn Store,
+    renewals: &[Renewal],
+    running: usize,
 ) -> anyhow::Result<String> {
     use std::fmt::Write;
-    let lines = if files.ledger.exists() { read_ledger(&files.ledger)? } else { Vec::new() };
-    let inbox: Value =
-        client.get(format!("{engine}/api/inbox?status=open&limit=1000")).send().await?.json().await?;
-    let items = inbox["items"].as_array().cloned().unwrap_or_default();
-    let escalated_minor: i64 = items.iter().filter_map(|item| item["context"]["amount_minor"].as_i64()).sum();
-    let recovered: Vec<&LedgerLine> = lines.iter().filter(|l| l.recovered_minor > 0).collect();
-    let by_retry: Vec<&&LedgerLine> = recovered.iter().filter(|l| l.outcome != "cancelled").collect();
-    let by_customer: Vec<&&LedgerLine> = recovered.iter().filter(|l| l.outcome == "cancelled").collect();
-    let written_off: Vec<&LedgerLine> = lines.iter().filter(|l| l.written_off_minor > 0).collect();
-    let sum = |lines: &[&&LedgerLine]| lines.iter().map(|l| l.recovered_minor).sum::<i64>();
-    let recovered_minor: i64 = recovered.iter().map(|l| l.recovered_minor).sum();
-    let running = busy_runs(client, engine).await?;
+    let position: BTreeMap<&str, usize> =
+        renewals.iter().enumerate().map(|(n, renewal)| (renewal.id.as_str(), n)).collect();
+    let order = |invoice: &str| position.get(invoice).copied().unwrap_or(usize::MAX);
+    let number = |invoice: &str| position.get(invoice).map_or("?", |&n| renewals[n].number.as_str());
+
+    let mut lines = if files.ledger.exists() { read_ledger(&files.ledger)? } else { Vec::new() };
+    lines.sort_by(|a, b| (order(&a.invoice), &a.invoice).cmp(&(order(&b.invoice), &b.invoice)));
+    let mut items = store.inbox(Some("open"), 100_000).await?;
+    let context =
+        |item: &seam_store::InboxItem| serde_json::from_str::<Value>(&item.context).unwrap_or_default();
+    items.sort_by_key(|item| {
+        let invoice = context(item)["invoice"].as_str().map(str::to_owned).unwrap_or_default();
+        (order(&invoice), invoice)
+    });
+    let escalated_minor: i64 = items.iter().filter_map(|item| context(item)["amount_minor"].as_i64()).sum();
+    let recovered = lines.iter().filter(|l| l.recovered_minor > 0);
+    let (recovered_count, recovered_minor) =
+        (recovered.clone().count(), recovered.map(|l| l.recovered_minor).sum());
+    let written_off = lines.iter().filter(|l| l.written_off_minor > 0);
+    let (written_off_count, written_off_minor) =
+        (written_off.clone().count(), written_off.map(|l| l.written_off_minor).sum());
+    // Outcomes in the order they first appear in the (ordered) ledger.
+    let mut outcomes: Vec<(&str, usize, i64, i64)> = Vec::new();
+    for line in &lines {
+        match outcomes.iter_mut().find(|(outcome, ..)| *outcome == line.outcome) {
+            Some(entry) => {
+                entry.1 += 1;
+                entry.2 += line.recovered_minor;
+                entry.3 += line.written_off_minor;
+            }
+            None => outcomes.push((&line.outcome, 1, line.recovered_minor, line.written_off_minor)),
+        }
+    }
 
     let mut out = String::new();
-    let _ = writeln!(out, "\nRecovery summary (from {})", files.ledger.display());
-    let _ = writeln!(out, "  failed invoices          {failed:>4}");
-    let _ = writeln!(out, "  recovered                {:>4}   {}", recovered.len(), dollars(recovered_minor));
+    let _ = writeln!(out, "\nRecovery summary (from {} and the inbox)", files.ledger.display());
+    let _ = writeln!(out, "  failed invoices          {:>4}", renewals.len());
+    let _ = writeln!(out, "  recovered                {recovered_count:>4}   {}", dollars(recovered_minor));
     let _ = writeln!(
         out,
-        "    by a Seam retry        {:>4}   {}   (outcome recovered)",
-        by_retry.len(),
-        dollars(sum(&by_retry))
-    );
-    let _ = writeln!(
-        out,
-        "    invoice.paid arrived   {:>4}   {}   (outcome cancelled: paid by the customer, or Stripe's event beat the retry's answer)",
-        by_customer.len(),
-        dollars(sum(&by_customer))
-    );
-    let _ = writeln!(
-        out,
-        "  escalated to finance     {:>4}   {}   (open in the inbox)",
+        "  escalated to finance     {:>4}   {}   (open in the inbox, waiting for a decision)",
         items.len(),
         dollars(escalated_minor)
     );
-    if !written_off.is_empty() {
-        let minor: i64 = written_off.iter().map(|l| l.written_off_minor).sum();
-        let _ = writeln!(out, "  written off              {:>4}   {}", written_off.len(), dollars(minor));
-    }
+    let _ =
+        writeln!(out, "  written off              {written_off_count:>4}   {}", dollars(written_off_minor));
     if running > 0 {
         let _ = writeln!(out, "  still running            {running:>4}");
+    }
+    let _ = writeln!(out, "\nOutcomes in the ledger     lines     recovered   written off");
+    for (outcome, count, recovered, written_off) in &outcomes {
+        let _ = writeln!(
+            out,
+            "  {outcome:<24} {count:>5} {:>13} {:>13}   {}",
+            dollars(*recovered),
+            dollars(*written_off),
+            outcome_meaning(outcome)
+        );
     }
     let _ = writeln!(
         out,
@@ -356,46 +531,57 @@ async fn summarize(
     );
     let _ = writeln!(
         out,
-        "  {:<30} {:<30} {:<10} {:>8} {:>12}",
-        "invoice", "customer", "outcome", "attempts", "recovered"
+        "  {:<10} {:<30} {:<15} {:>8} {:>12} {:>12}",
+        "number", "invoice", "outcome", "attempts", "recovered", "written off"
     );
     for line in &lines {
         let _ = writeln!(
             out,
-            "  {:<30} {:<30} {:<10} {:>8} {:>12}",
+            "  {:<10} {:<30} {:<15} {:>8} {:>12} {:>12}",
+            number(&line.invoice),
             line.invoice,
-            line.customer,
             line.outcome,
             line.attempts,
-            dollars(line.recovered_minor)
+            dollars(line.recovered_minor),
+            dollars(line.written_off_minor)
         );
     }
     let _ = writeln!(out, "\nEscalated, waiting for a decision:");
     for item in &items {
         let _ = writeln!(
             out,
-            "  {}  {}  (assigned to {}, due {})",
-            item["title"].as_str().unwrap_or_default(),
-            dollars(item["context"]["amount_minor"].as_i64().unwrap_or_default()),
-            item["assignee"].as_str().unwrap_or_default(),
-            item["due_at"].as_str().unwrap_or_default()
+            "  {}  {}  (assigned to {})",
+            item.title,
+            dollars(context(item)["amount_minor"].as_i64().unwrap_or_default()),
+            item.assignee
         );
     }
-    let _ = writeln!(out, "\nWhere to look:");
-    let _ = writeln!(
-        out,
-        "  inbox      {engine}/api/inbox   (POST .../{{id}}/resolve, retry or dismiss with {{\"by\": \"you\"}})"
-    );
-    let _ = writeln!(out, "  runs       {engine}/api/runs");
-    let _ = writeln!(out, "  ledger     {engine}/api/ledger   and {}", files.ledger.display());
-    let _ = writeln!(out, "  metrics    {engine}/metrics");
-    let _ = writeln!(
-        out,
-        "  database   {}   (seam audit export --db sqlite:{} --format csv)",
-        files.db.display(),
-        files.db.display()
-    );
     Ok(out)
+}
+
+/// After `--once`: the engine has stopped, so no links; what it left behind, and how to look at it.
+fn where_to_look_after(files: &DemoFiles) -> String {
+    let (db, ledger) = (files.db.display(), files.ledger.display());
+    format!(
+        "\nThe engine and the sandbox have stopped. What they left:\n  \
+         ledger     {ledger}\n  \
+         database   {db}\n  \
+         look       seam serve --db sqlite:{db}   (the inbox, runs and ledger under /api/; docs/engine.md)\n  \
+         audit log  seam audit export --db sqlite:{db} --format csv\n"
+    )
+}
+
+/// While the demo keeps serving: the engine's API.
+fn where_to_look_live(files: &DemoFiles, engine: &str) -> String {
+    let (db, ledger) = (files.db.display(), files.ledger.display());
+    format!(
+        "\nWhere to look:\n  \
+         inbox      {engine}/api/inbox   (POST .../{{id}}/resolve, retry or dismiss with {{\"by\": \"you\"}})\n  \
+         runs       {engine}/api/runs\n  \
+         ledger     {engine}/api/ledger   and {ledger}\n  \
+         metrics    {engine}/metrics\n  \
+         database   {db}   (seam audit export --db sqlite:{db} --format csv)\n"
+    )
 }
 
 /// `seam sandbox`: the Stripe stand-in on its own, until ctrl-c or SIGTERM.
@@ -419,6 +605,7 @@ pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
             listener,
         )
         .await?;
+        let stop = shutdown_signal();
         let url = sandbox.url();
         println!("seam sandbox: Stripe stand-in on {url}, delivering events to {}", args.webhook_url);
         println!("  make failed renewals:  curl -X POST {url}/_sandbox/renewals -d '{{\"count\": 3}}'");
@@ -426,7 +613,7 @@ pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
             "  point Seam at it:      SEAM_STRIPE_API_KEY=sk_test_x SEAM_STRIPE_BASE_URL={url} seam serve"
         );
         println!("  calls per key:         curl {url}/_sandbox/calls");
-        shutdown_signal().await;
+        stop.await;
         sandbox.stop().await;
         println!("seam sandbox: stopped");
         Ok(())

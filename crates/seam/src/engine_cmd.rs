@@ -26,11 +26,15 @@ pub fn install_tls_provider() {
 }
 
 /// Logs to standard error, filtered by `SEAM_LOG` or else by `default_filter` (`info,sqlx=warn` for `serve`;
-/// the demo and the sandbox, which print their own story, use `warn,sqlx=error`).
+/// the demo and the sandbox, which print their own story, use `warn,sqlx=error`). Text logs are coloured only on a
+/// terminal, and not when `NO_COLOR` is set: a file, a pipe or a log collector gets plain text.
 pub fn init_logs(format: LogFormat, default_filter: &str) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEAM_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -120,6 +124,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Err(error) => error,
             }
         })?;
+        let stop = shutdown_signal();
         let sources: Vec<&String> = config.sources.keys().collect();
         println!(
             "seam: serving on {} (db {db}, sources {sources:?}, workflows {:?}, ledger {})",
@@ -128,7 +133,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             server.ledger_path.as_ref().map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
         );
         let _ = std::io::stdout().flush();
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down");
         server.stop().await;
         println!("seam: stopped");
@@ -136,25 +141,43 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Ctrl-c or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-c or SIGTERM. The handlers are installed when this is called, not when the future is first awaited, so
+/// call it before saying "serving": a service manager that stops Seam right after that line gets a graceful stop,
+/// not the default action of the signal.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(signal) => {
+                        let _ = signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        let _ = signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupt => {}
+                () = terminate => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -162,8 +185,10 @@ pub fn migrate(args: DbArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async move {
         let store = open_store(&args.db).await?;
         store.migrate().await?;
-        println!("seam: {} ({}) is at the latest schema", args.db, store.backend());
-        Ok(())
+        output::write_or_print(
+            None,
+            &format!("seam: {} ({}) is at the latest schema\n", args.db, store.backend()),
+        )
     })
 }
 
@@ -178,17 +203,18 @@ pub fn check(args: CheckArgs) -> anyhow::Result<()> {
             Err(InputError("no workflow files (*.toml) found in the given paths".to_owned()).into())
         }
         Ok(files) => {
+            let mut text = String::new();
             for file in files {
-                println!(
-                    "ok: {}: {} version {} ({} steps, starts on {})",
+                text.push_str(&format!(
+                    "ok: {}: {} version {} ({} steps, starts on {})\n",
                     file.origin,
                     file.workflow.name,
                     file.workflow.version,
                     file.workflow.steps.len(),
                     file.workflow.trigger.event,
-                );
+                ));
             }
-            Ok(())
+            output::write_or_print(None, &text)
         }
         Err(
             error @ (WorkflowsError::Invalid(_)
@@ -207,18 +233,37 @@ fn parse_since(text: &str) -> Result<i64, InputError> {
     })
 }
 
+/// Opens an existing database as it is, for reading: a SQLite file is never created and no migration runs, so a
+/// mistyped path or another program's database is never turned into a Seam database.
+async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
+    let opened: Result<Arc<dyn seam_store::Store>, _> =
+        match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Some(path) if !path.is_empty() => {
+                if !Path::new(path).is_file() {
+                    return Err(InputError(format!(
+                        "--db: no database at {path}; run `seam serve` or `seam migrate` first"
+                    ))
+                    .into());
+                }
+                seam_store::SqliteStore::open_existing(path).await.map(|store| Arc::new(store) as _)
+            }
+            _ if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                seam_store::PostgresStore::open_existing(url).await.map(|store| Arc::new(store) as _)
+            }
+            // Not a database URL: `open_store` refuses it before opening anything.
+            _ => return open_store(url).await,
+        };
+    opened.with_context(|| format!("opening the database {url}"))
+}
+
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    if let Some(path) = args.db.db.strip_prefix("sqlite://").or_else(|| args.db.db.strip_prefix("sqlite:"))
-        && !Path::new(path).exists()
-    {
-        return Err(InputError(format!(
-            "--db: no database at {path}; run `seam serve` or `seam migrate` first"
-        ))
-        .into());
-    }
+    let url = args.db.db.clone();
     let text = runtime()?.block_on(async move {
-        let store = open_store(&args.db.db).await?;
+        let store = open_existing_store(&url).await?;
+        let not_seam = || {
+            format!("reading the audit log of {url} (is it a Seam database? `seam migrate --db {url}` makes one)")
+        };
         let mut csv_out = csv::Writer::from_writer(Vec::new());
         let mut json_out = String::new();
         if args.format == ExportFormat::Csv {
@@ -228,7 +273,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         }
         let mut after = 0;
         loop {
-            let page = store.audit(since, after, 5000).await?;
+            let page = store.audit(since, after, 5000).await.with_context(not_seam)?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             for entry in &page {

@@ -78,14 +78,17 @@ fn temp_path_for(path: &Path, suffix: &str) -> PathBuf {
     folder_of(path).join(format!(".{file_name}.{}.{suffix}", std::process::id()))
 }
 
-/// Writes to `path`, or to standard output when there is none.
+/// Writes to `path`, or to standard output when there is none. A reader that closed the pipe early (`seam ... |
+/// head -1`) has what it wanted: that ends quietly, as a success.
 pub fn write_or_print(path: Option<&Path>, contents: &str) -> anyhow::Result<()> {
     match path {
         Some(path) => write_atomic(path, contents),
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(contents.as_bytes()).context("cannot write to standard output")?;
-            stdout.flush().context("cannot write to standard output")
+            match stdout.write_all(contents.as_bytes()).and_then(|()| stdout.flush()) {
+                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                written => written.context("cannot write to standard output"),
+            }
         }
     }
 }

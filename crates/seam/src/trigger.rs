@@ -125,8 +125,17 @@ pub fn trigger(args: TriggerArgs) -> anyhow::Result<()> {
         let reply = response.text().await.unwrap_or_default();
         anyhow::Ok((status, reply))
     })?;
-    println!("sent {} {} (invoice {invoice}, customer {customer}) to {}", args.event, event["id"], args.to);
-    println!("answer: {} {}", status.as_u16(), reply.trim());
+    crate::output::write_or_print(
+        None,
+        &format!(
+            "sent {} {} (invoice {invoice}, customer {customer}) to {}\nanswer: {} {}\n",
+            args.event,
+            event["id"],
+            args.to,
+            status.as_u16(),
+            reply.trim()
+        ),
+    )?;
     if !status.is_success() {
         anyhow::bail!("{} answered {}: {}", args.to, status, reply.trim());
     }

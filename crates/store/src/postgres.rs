@@ -32,6 +32,16 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Connects to `url` and leaves the database as it is (no migration), for readers such as `seam audit export`.
+    pub async fn open_existing(url: &str) -> Result<PostgresStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+
     async fn migrate_now(&self) -> Result<()> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())

@@ -41,6 +41,20 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Opens the database file at `path` as it is, for readers such as `seam audit export`: a missing file is an
+    /// error (never created), and no migration or journal-mode change is applied.
+    pub async fn open_existing(path: &str) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))?
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+
     async fn migrate_now(&self) -> Result<()> {
         sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
         Ok(())

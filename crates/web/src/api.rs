@@ -176,18 +176,49 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Every metric of docs/engine.md, from start-up: a counter that has not moved shows 0 for each label value it is
+/// known to take (every outcome for every configured source, every loaded workflow, every action they call), and
+/// the gauges show every status, 0 included.
 async fn metrics(State(state): State<AppState>) -> Response {
-    let mut text = state.metrics.render();
+    let workflows = state.engine.workflows();
+    let mut actions: Vec<String> = workflows
+        .current()
+        .flat_map(|def| def.steps.iter())
+        .filter_map(|step| match &step.action {
+            seam_flow::Action::Call(call) => Some(call.action.0.clone()),
+            _ => None,
+        })
+        .collect();
+    actions.sort();
+    actions.dedup();
+    let known = seam_runtime::KnownLabels {
+        sources: state.sources.keys().cloned().collect(),
+        workflows: workflows.names(),
+        actions,
+    };
+    let mut text = state.metrics.render(&known);
     if let Ok(counts) = state.engine.store().counts().await {
         use std::fmt::Write;
+        // Every status the schema allows, then any other the database holds.
+        let with_zeros = |known: &[&str], counted: &[(String, i64)]| {
+            let mut all: BTreeMap<String, i64> =
+                known.iter().map(|status| ((*status).to_owned(), 0)).collect();
+            all.extend(counted.iter().cloned());
+            all
+        };
+        let runs = with_zeros(
+            &["not_started", "running", "succeeded", "failed", "cancelled"],
+            &counts.runs_by_status,
+        );
+        let events = with_zeros(&["pending", "routed", "unmatched", "failed"], &counts.events_by_status);
         let _ = writeln!(text, "# HELP seam_runs Runs stored, by status.\n# TYPE seam_runs gauge");
-        for (status, n) in &counts.runs_by_status {
-            let _ = writeln!(text, "seam_runs{{status=\"{status}\"}} {n}");
+        for (status, n) in &runs {
+            let _ = writeln!(text, "seam_runs{{status=\"{}\"}} {n}", label(status));
         }
         let _ =
             writeln!(text, "# HELP seam_events Events stored, by routing status.\n# TYPE seam_events gauge");
-        for (status, n) in &counts.events_by_status {
-            let _ = writeln!(text, "seam_events{{status=\"{status}\"}} {n}");
+        for (status, n) in &events {
+            let _ = writeln!(text, "seam_events{{status=\"{}\"}} {n}", label(status));
         }
         for (name, help, value) in [
             ("seam_inbox_open", "Open inbox items.", counts.inbox_open),
