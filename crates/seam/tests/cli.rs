@@ -289,3 +289,62 @@ fn assess_new_writes_a_starter_that_report_accepts_and_never_overwrites() {
     assert_eq!(stdout.code, 0);
     assert!(stdout.stdout.starts_with("# Seam ops automation self-assessment."));
 }
+
+// Issue 8: "Every problem at once" holds for type errors and unknown keys too (`maturity = 5` beside a `leak_rat`
+// typo, `weekly_hours = "four"`); messages never show Rust type names but say what to write; exit 2, nothing written.
+#[test]
+fn type_errors_unknown_keys_and_range_errors_are_reported_together() {
+    let world = World::new();
+    let input = world.write(
+        "mixed.toml",
+        &format!(
+            "{BRAND}\n[[tasks]]\nzone = \"fulfillment\"\nname = \"Stock sync\"\nmaturity = 5\nweekly_hours = 1\nleak_rat = 0.1\n\
+             \n[[tasks]]\nzone = \"fulfillment\"\nname = \"Restock\"\nmaturity = 1\nweekly_hours = \"four\"\nleak_rate = 0.1\n"
+        ),
+    );
+    let out = world.path("mixed.json");
+    let run = world.seam(&[
+        "assess",
+        "report",
+        input.to_str().expect("utf-8"),
+        "-f",
+        "json",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let shown = run.stderr.replace(&format!("{}/", world.dir.path().display()), "");
+    for expected in [
+        "mixed.toml:10: tasks[0].maturity: 5 is outside the scale; use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)",
+        "mixed.toml:12: tasks[0].leak_rat: unknown key (did you mean leak_rate?); a task takes zone, name, maturity",
+        "mixed.toml:18: tasks[1].weekly_hours: \"four\" is not a number of hours; use 0 or more hours of human work a week",
+    ] {
+        assert!(shown.contains(expected), "expected {expected:?} in:\n{shown}");
+    }
+    for rust in ["f64", "i64", "expected", "invalid type"] {
+        assert!(!shown.contains(rust), "{rust:?} in:\n{shown}");
+    }
+    assert!(!out.exists(), "nothing is written");
+    assert!(run.stdout.is_empty());
+}
+
+// Issue 8: the file accepts what the wizard accepts ("12M", "750k").
+#[test]
+fn a_file_takes_amounts_written_the_way_the_wizard_takes_them() {
+    let world = World::new();
+    let input = world.write(
+        "amounts.toml",
+        "[brand]\nname = \"B\"\nannual_gmv_usd = \"12M\"\nmonthly_orders = \"18,000\"\nhourly_cost_usd = \"$40\"\n\
+         \n[[tasks]]\nzone = \"order_to_cash\"\nname = \"Refunds\"\nmaturity = 1\nweekly_hours = 4\nleak_rate = \"3%\"\n\
+         leak_cost_usd = \"750k\"\n",
+    );
+    let run = world.seam(&["assess", "report", input.to_str().expect("utf-8"), "-f", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["brand"]["annual_gmv_usd"], 12_000_000.0);
+    assert_eq!(report["band"], "5M-15M");
+    assert_eq!(report["brand"]["monthly_orders"], 18_000);
+    assert_eq!(report["assumptions"]["hourly_cost_usd"], 40.0);
+    assert_eq!(report["tasks"][0]["leak_cost_usd"], 750_000.0);
+    assert_eq!(report["tasks"][0]["leak_rate"], 0.03);
+}
