@@ -53,6 +53,7 @@ pub fn score(assessment: &Assessment) -> Report {
         n_gaps: ranking.len(),
     };
     Report {
+        warnings: Vec::new(),
         schema_version: REPORT_SCHEMA_VERSION,
         brand: BrandSummary {
             name: brand.name.clone(),
