@@ -58,9 +58,10 @@ pub fn compare(current: &Report, previous: &Report, previous_label: &str) -> Com
                 score_delta,
                 previous_level: before.and_then(|old| old.level),
                 level: zone.level,
-                previous_monthly_cost_usd: before.map_or(0.0, |old| old.monthly_cost_usd),
+                // Rounded again because a report saved by an older version may hold `-0.0`.
+                previous_monthly_cost_usd: before.map_or(0.0, |old| round2(old.monthly_cost_usd)),
                 monthly_cost_usd: zone.monthly_cost_usd,
-                previous_weekly_hours: before.map_or(0.0, |old| old.weekly_hours),
+                previous_weekly_hours: before.map_or(0.0, |old| round2(old.weekly_hours)),
                 weekly_hours: zone.weekly_hours,
                 previous_gap: before.is_some_and(|old| old.gap),
                 gap: zone.gap,

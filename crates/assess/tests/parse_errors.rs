@@ -1,9 +1,10 @@
 //! Reading assessment files, from the words of issue 8 and `docs/assessment.md`: every problem at once (type errors
-//! and unknown keys too), messages that say what to write and never name a Rust type, and amounts written the way
-//! the wizard takes them.
+//! and unknown keys too), messages that say what to write and never name a Rust type, amounts written the way the
+//! wizard takes them, and no figure printed as `-0`.
 
+use seam_assess::catalogue::{starter_assessment, to_toml};
 use seam_assess::parse::parse_amount;
-use seam_assess::parse_assessment;
+use seam_assess::{Brand, Report, compare_with_previous, parse_assessment, render, score};
 
 const BRAND: &str =
     "[brand]\nname = \"B\"\nannual_gmv_usd = 3000000\nmonthly_orders = 5000\nhourly_cost_usd = 30\n";
@@ -215,5 +216,44 @@ fn amounts_counts_and_rates_are_written_the_way_the_wizard_takes_them() {
             "[brand]\nname = \"B\"\nannual_gmv_usd = {written:?}\nmonthly_orders = 1\nhourly_cost_usd = 1\n"
         );
         check(&file, &["a.toml:3: brand.annual_gmv_usd:"]);
+    }
+}
+
+// Totals never print `-0`.
+#[test]
+fn no_figure_prints_as_minus_zero_in_any_format() {
+    let brand = Brand {
+        name: "Starter".to_string(),
+        annual_gmv_usd: 3_000_000.0,
+        monthly_orders: 4_000,
+        hourly_cost_usd: 40.0,
+        platforms: vec!["shopify".to_string()],
+        growing: true,
+    };
+    // Nothing scored yet (as `seam assess new` writes it): every sum is a sum of nothing.
+    let starter = to_toml(&starter_assessment(brand));
+    // Zeros written with a sign.
+    let signed = format!(
+        "{BRAND}\n[[tasks]]\nzone = \"fulfillment\"\nname = \"x\"\nmaturity = 3\nweekly_hours = -0.0\nleak_rate = -0.0\nleak_cost_usd = -0.0\n"
+    );
+    for (name, text) in [("starter", starter.as_str()), ("signed zeros", signed.as_str())] {
+        let assessment = parse_assessment("a.toml", text).unwrap_or_else(|error| panic!("{name}: {error}"));
+        let mut report = score(&assessment);
+        let previous: Report = report.clone();
+        compare_with_previous(&mut report, &previous, "before.toml");
+        for (format, output) in [
+            ("text", render::render_text(&report, false)),
+            ("md", render::render_markdown(&report)),
+            ("json", render::render_json(&report)),
+            ("csv", render::render_csv(&report)),
+            ("html", render::render_html(&report)),
+        ] {
+            let at = output.find("-0");
+            assert!(
+                at.is_none(),
+                "{name} as {format} prints -0: {:?}",
+                at.map(|at| &output[at.saturating_sub(60)..at + 10])
+            );
+        }
     }
 }

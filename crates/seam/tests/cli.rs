@@ -441,3 +441,14 @@ fn zones_that_slid_come_first_in_every_format() {
     assert!(first_other > 0, "the rows of the zone that slid come first:\n{csv}");
     assert!(rows[first_other..].iter().all(|row| !row.starts_with("customer_service,")), "{csv}");
 }
+
+// Issue 8: totals never print `-0` (a starter file has nothing scored, so every sum is a sum of nothing).
+#[test]
+fn a_starter_file_reports_zeros_without_a_sign() {
+    let world = World::new();
+    let written = world.seam(&["assess", "new", "-o", "start.toml", "--gmv", "3000000", "--orders", "4000"]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    for (format, output) in every_format(&world, &["start.toml"]) {
+        assert!(!output.contains("-0"), "{format} prints -0:\n{output}");
+    }
+}
