@@ -8,6 +8,32 @@ use crate::report::{Comparison, Report, TaskDrift, TaskReport, ZoneDrift};
 use crate::score::round2;
 use std::cmp::Ordering;
 
+/// Compares `report` with `previous` and attaches the drift to it; `previous_label` names where the previous run
+/// came from.
+///
+/// When the previous run is another brand's, the comparison is still made (a brand may have been renamed), but a
+/// warning naming both brands goes first in `report.warnings`, so no format shows the drift without it.
+pub fn compare_with_previous(report: &mut Report, previous: &Report, previous_label: &str) {
+    if let Some(warning) = other_brand_warning(report, previous, previous_label) {
+        report.warnings.insert(0, warning);
+    }
+    report.compare = Some(compare(report, previous, previous_label));
+}
+
+/// A warning when `previous` is not a run of the same brand as `current` (names compared without case or
+/// repeated spaces).
+fn other_brand_warning(current: &Report, previous: &Report, previous_label: &str) -> Option<String> {
+    let key = |name: &str| name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    if key(&current.brand.name) == key(&previous.brand.name) {
+        return None;
+    }
+    Some(format!(
+        "Another brand: this report is for {:?} but the previous run ({previous_label}) is for {:?}; the changes \
+         compare two brands, not one brand over time",
+        current.brand.name, previous.brand.name
+    ))
+}
+
 /// Compares `current` with `previous`; `previous_label` names where the previous run came from.
 pub fn compare(current: &Report, previous: &Report, previous_label: &str) -> Comparison {
     let mut zones: Vec<ZoneDrift> = current
@@ -32,9 +58,10 @@ pub fn compare(current: &Report, previous: &Report, previous_label: &str) -> Com
                 score_delta,
                 previous_level: before.and_then(|old| old.level),
                 level: zone.level,
-                previous_monthly_cost_usd: before.map_or(0.0, |old| old.monthly_cost_usd),
+                // Rounded again because a report saved by an older version may hold `-0.0`.
+                previous_monthly_cost_usd: before.map_or(0.0, |old| round2(old.monthly_cost_usd)),
                 monthly_cost_usd: zone.monthly_cost_usd,
-                previous_weekly_hours: before.map_or(0.0, |old| old.weekly_hours),
+                previous_weekly_hours: before.map_or(0.0, |old| round2(old.weekly_hours)),
                 weekly_hours: zone.weekly_hours,
                 previous_gap: before.is_some_and(|old| old.gap),
                 gap: zone.gap,
@@ -72,9 +99,9 @@ pub fn compare(current: &Report, previous: &Report, previous_label: &str) -> Com
     Comparison {
         previous: previous_label.to_string(),
         previous_brand: previous.brand.name.clone(),
+        slid,
         zones,
         tasks,
-        slid,
     }
 }
 

@@ -6,7 +6,8 @@
 //! from its own words and lets a later web form reuse exactly the same scorer.
 //!
 //! Flow: `parse::parse_assessment` (text to a validated `model::Assessment`) -> `score::score` (to a
-//! `report::Report`) -> `compare::compare` (optional drift against a previous report) -> `render::*`.
+//! `report::Report`) -> `compare::compare_with_previous` (optional drift against a previous report, with a warning
+//! when it is another brand's) -> `render::*`.
 
 pub mod catalogue;
 pub mod compare;
@@ -16,7 +17,7 @@ pub mod render;
 pub mod report;
 pub mod score;
 
-pub use compare::compare;
+pub use compare::{compare, compare_with_previous};
 pub use model::{Assessment, Brand, LeakRate, Maturity, Score, Task, Zone};
 pub use parse::{Diagnostic, ParseError, parse_assessment};
 pub use report::Report;

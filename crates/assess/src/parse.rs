@@ -2,13 +2,25 @@
 //!
 //! This is the boundary: everything the user typed is checked here, and every problem becomes a `Diagnostic`
 //! naming the file, the line, the field and what would be accepted. All problems in a file are reported at once,
-//! so a user fixes the file in one pass instead of one error per run. Nothing here reads files: the caller passes
-//! the text and the name to show.
+//! type errors and unknown keys included, so a user fixes the file in one pass instead of one error per run.
+//! Nothing here reads files: the caller passes the text and the name to show.
+//!
+//! It does not use serde's derive: a derive stops at the first error, does not know which field it was in, and
+//! speaks in Rust types (`expected f64`). Instead the file is parsed into toml's spanned document tree
+//! ([`DeTable`]) and walked once by a [`Reader`] that knows each node's byte span. Lines come from one index of
+//! line starts searched by bisection, so reading a file costs time in proportion to its length (a task's line is
+//! not counted from the start of the file).
+//!
+//! The file accepts what the wizard accepts, with one implementation for both: amounts as numbers or as text such
+//! as `"12M"` or `"750k"` ([`parse_amount`]), counts such as `"18,000"` ([`parse_count`]) and leak rates such as
+//! `"3.1%"` ([`parse_leak_rate`]).
 
 use crate::model::{Assessment, Brand, LeakRate, Maturity, Score, Task, Zone};
-use serde::Deserialize;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// One problem found in an assessment file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,398 +67,689 @@ impl fmt::Display for ParseError {
 }
 
 /// Parses and validates an assessment file. `source_name` is only used in messages.
+///
+/// On failure every problem found is returned, in the order of the file's lines.
 pub fn parse_assessment(source_name: &str, text: &str) -> Result<Assessment, ParseError> {
-    let mut checker = Checker { source_name, text, diagnostics: Vec::new() };
-    let raw: RawFile = match toml::from_str(text) {
-        Ok(raw) => raw,
+    let mut reader = Reader { source_name, text, line_starts: line_starts(text), diagnostics: Vec::new() };
+    let document = match DeTable::parse(text) {
+        Ok(document) => document,
         Err(error) => {
-            let offset = error.span().map(|span| span.start);
-            let (line, field) = match offset {
-                Some(offset) => (line_of(text, offset), field_at(text, offset)),
-                None => (0, String::new()),
-            };
-            let message = error.message().trim().replace('\n', " ");
-            let message = if field.is_empty() && offset.is_some() && !looks_like_toml(text) {
-                format!("this is not a TOML assessment file ({message})")
-            } else {
-                message
-            };
-            checker.diagnostics.push(Diagnostic {
-                source_name: source_name.to_string(),
-                line,
-                field,
-                message,
-            });
-            return Err(ParseError { diagnostics: checker.diagnostics });
+            reader.syntax_error(&error);
+            return Err(ParseError { diagnostics: reader.diagnostics });
         }
     };
-    let brand = checker.brand(raw.brand);
-    let tasks = checker.tasks(raw.tasks, brand.as_ref());
-    match brand {
-        Some(brand) if checker.diagnostics.is_empty() => Ok(Assessment { brand, tasks }),
-        _ => Err(ParseError { diagnostics: checker.diagnostics }),
+    let assessment = reader.assessment(&document);
+    match assessment {
+        Some(assessment) if reader.diagnostics.is_empty() => Ok(assessment),
+        _ => {
+            let mut diagnostics = reader.diagnostics;
+            diagnostics.sort_by_key(|diagnostic| diagnostic.line);
+            Err(ParseError { diagnostics })
+        }
     }
 }
 
-/// The file as TOML gives it, with positions kept for messages.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    brand: Option<Spanned<RawBrand>>,
-    #[serde(default)]
-    tasks: Vec<Spanned<RawTask>>,
+/// Dollars as people write them: `12000000`, `12,000,000`, `$12M`, `750k`, `1.5m`; 0 or more, to the cent.
+///
+/// The wizard reads its answers with this, and the file reads amounts written as text (`"12M"`) with it.
+pub fn parse_amount(answer: &str) -> Result<f64, String> {
+    let cleaned: String =
+        answer.trim().trim_start_matches('$').chars().filter(|c| *c != ',' && *c != '_').collect();
+    let (number, factor) = match cleaned.chars().last().map(|c| c.to_ascii_lowercase()) {
+        Some('k') => (&cleaned[..cleaned.len() - 1], 1e3),
+        Some('m') => (&cleaned[..cleaned.len() - 1], 1e6),
+        _ => (cleaned.as_str(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        // Rounded to the cent, so "1.1M" is 1100000 and not 1100000.0000000002.
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok((value * factor * 100.0).round() / 100.0 + 0.0),
+        _ => Err(format!(
+            "{answer:?} is not an amount; use a number of US dollars such as 12000000, 12M or 750k"
+        )),
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBrand {
-    name: Option<Spanned<String>>,
-    annual_gmv_usd: Option<Spanned<f64>>,
-    monthly_orders: Option<Spanned<i64>>,
-    hourly_cost_usd: Option<Spanned<f64>>,
-    #[serde(default)]
-    platforms: Vec<String>,
-    growing: Option<bool>,
+/// A count as people write it: `18000`, `18,000` or `18_000`; a whole number, 0 or more.
+pub fn parse_count(answer: &str) -> Result<u64, String> {
+    let cleaned: String = answer.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+    cleaned.parse().map_err(|_| format!("{answer:?} is not a count; use a whole number, 0 or more"))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTask {
-    zone: Option<Spanned<String>>,
-    name: Option<Spanned<String>>,
-    maturity: Option<Spanned<i64>>,
-    weekly_hours: Option<Spanned<f64>>,
-    leak_rate: Option<Spanned<f64>>,
-    monthly_orders: Option<Spanned<i64>>,
-    #[serde(default)]
-    tools: Vec<String>,
-    owner: Option<String>,
-    growing: Option<bool>,
-    leak_cost_usd: Option<Spanned<f64>>,
+/// A leak rate: `0.03`, `3%` or `3.1 %`. A bare number above 1 is refused rather than guessed at.
+pub fn parse_leak_rate(answer: &str) -> Result<LeakRate, String> {
+    let answer = answer.trim();
+    let (number, divisor) = match answer.strip_suffix('%') {
+        Some(number) => (number.trim(), 100.0),
+        None => (answer, 1.0),
+    };
+    let refused =
+        || format!("{answer:?} is not a share of orders; use 0.0 to 1.0 (0.03) or a percentage (3%)");
+    let value: f64 = number.parse().map_err(|_| refused())?;
+    LeakRate::new(value / divisor + 0.0).ok_or_else(refused)
 }
 
-struct Checker<'a> {
-    source_name: &'a str,
-    text: &'a str,
+const ROOT_KEYS: [&str; 2] = ["brand", "tasks"];
+const BRAND_KEYS: [&str; 6] =
+    ["name", "annual_gmv_usd", "monthly_orders", "hourly_cost_usd", "platforms", "growing"];
+const TASK_KEYS: [&str; 10] = [
+    "zone",
+    "name",
+    "maturity",
+    "weekly_hours",
+    "leak_rate",
+    "monthly_orders",
+    "tools",
+    "owner",
+    "growing",
+    "leak_cost_usd",
+];
+const ZONES_ALLOWED: &str = "use order_to_cash, fulfillment, customer_service or post_purchase";
+const MATURITY_ALLOWED: &str = "use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)";
+
+type Node<'a, 'i> = &'a Spanned<DeValue<'i>>;
+
+/// Where a value sits, to name its field in messages. Paths are only spelt out when a problem is reported, so a
+/// clean file of many tasks allocates none.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Root,
+    Brand,
+    Task(usize),
+}
+
+impl Place {
+    fn field(self, key: &str) -> String {
+        match self {
+            Place::Root => key.to_string(),
+            Place::Brand => format!("brand.{key}"),
+            Place::Task(idx) if key.is_empty() => format!("tasks[{idx}]"),
+            Place::Task(idx) => format!("tasks[{idx}].{key}"),
+        }
+    }
+
+    /// How messages name the table, in "{what} takes …".
+    fn what(self) -> &'static str {
+        match self {
+            Place::Root => "the file",
+            Place::Brand => "[brand]",
+            Place::Task(_) => "a task",
+        }
+    }
+}
+
+/// One value of a table, with its key, ready to be checked.
+#[derive(Clone, Copy)]
+struct Field<'a, 'i> {
+    place: Place,
+    key: &'static str,
+    node: Node<'a, 'i>,
+}
+
+impl Field<'_, '_> {
+    fn path(&self) -> String {
+        self.place.field(self.key)
+    }
+}
+
+/// The values of one table, by the position of their key in the table's accepted list.
+struct Entries<'a, 'i, const N: usize> {
+    place: Place,
+    /// Where the table starts (its header), for problems such as a missing key.
+    offset: usize,
+    values: [Option<Node<'a, 'i>>; N],
+    keys: [&'static str; N],
+    /// Accepted keys an unknown key was probably meant to be; their absence is not reported again.
+    suggested: [bool; N],
+}
+
+impl<'a, 'i, const N: usize> Entries<'a, 'i, N> {
+    fn get(&self, key: &str) -> Option<Field<'a, 'i>> {
+        let idx = self.keys.iter().position(|known| *known == key)?;
+        self.values[idx].map(|node| Field { place: self.place, key: self.keys[idx], node })
+    }
+}
+
+struct Reader<'t> {
+    source_name: &'t str,
+    text: &'t str,
+    /// The byte offset where each line starts; line n (1-based) starts at `line_starts[n - 1]`.
+    line_starts: Vec<usize>,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Checker<'_> {
-    fn report(&mut self, offset: usize, field: impl Into<String>, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic {
-            source_name: self.source_name.to_string(),
-            line: line_of(self.text, offset),
-            field: field.into(),
-            message: message.into(),
-        });
+impl<'t> Reader<'t> {
+    fn assessment(&mut self, document: &Spanned<DeTable<'_>>) -> Option<Assessment> {
+        let root = self.entries(Place::Root, document.span().start, document.get_ref(), ROOT_KEYS);
+        let brand = self
+            .required(
+                &root,
+                "brand",
+                "the file needs a [brand] table with name, annual_gmv_usd, monthly_orders and hourly_cost_usd",
+            )
+            .and_then(|field| self.brand(field));
+        let tasks = match root.get("tasks") {
+            Some(field) => self.tasks(field, brand.as_ref()),
+            None => Some(Vec::new()),
+        };
+        Some(Assessment { brand: brand?, tasks: tasks? })
     }
 
-    fn brand(&mut self, raw: Option<Spanned<RawBrand>>) -> Option<Brand> {
-        let Some(raw) = raw else {
-            self.report(
-                0,
-                "brand",
-                "the [brand] table is missing; it needs name, annual_gmv_usd, monthly_orders and hourly_cost_usd",
+    fn brand(&mut self, field: Field<'_, '_>) -> Option<Brand> {
+        let DeValue::Table(table) = field.node.get_ref() else {
+            let written = self.written(field.node);
+            return self.fail(
+                &field,
+                format!(
+                    "{written} is not a table; write a [brand] table with name, annual_gmv_usd, monthly_orders \
+                     and hourly_cost_usd"
+                ),
             );
-            return None;
         };
-        let table_offset = raw.span().start;
-        let raw = raw.into_inner();
-        let name = match raw.name {
-            Some(name) if !name.get_ref().trim().is_empty() => Some(name.into_inner().trim().to_string()),
-            Some(name) => {
-                self.report(name.span().start, "brand.name", "is empty; give the brand's name");
-                None
+        let brand = self.entries(Place::Brand, field.node.span().start, table, BRAND_KEYS);
+        let name = self.required(&brand, "name", "give the brand's name").and_then(|field| {
+            let name =
+                self.text_value(&field, "the brand's name in quotes, such as name = \"Example Apparel\"")?;
+            if name.trim().is_empty() {
+                return self.fail(&field, "is empty; give the brand's name");
             }
-            None => {
-                self.report(table_offset, "brand.name", "is missing; give the brand's name");
-                None
-            }
+            Some(name.trim().to_string())
+        });
+        let annual_gmv_usd = self
+            .required(
+                &brand,
+                "annual_gmv_usd",
+                "give the brand's annual GMV in US dollars, 0 or more (e.g. annual_gmv_usd = 12000000)",
+            )
+            .and_then(|field| self.amount(&field, "the brand's annual GMV", "12000000, \"12M\" or \"750k\""));
+        let monthly_orders = self
+            .required(
+                &brand,
+                "monthly_orders",
+                "give the brand's orders a month, 0 or more (e.g. monthly_orders = 18000)",
+            )
+            .and_then(|field| self.count(&field, "the brand's orders a month"));
+        let hourly_cost_usd = self
+            .required(
+                &brand,
+                "hourly_cost_usd",
+                "give the loaded cost of one ops hour in US dollars, 0 or more (e.g. hourly_cost_usd = 40)",
+            )
+            .and_then(|field| self.amount(&field, "the loaded cost of one ops hour", "40 or \"$40\""));
+        let platforms = match brand.get("platforms") {
+            Some(field) => self.list(&field, "platforms = [\"shopify\", \"amazon\"]"),
+            None => Some(Vec::new()),
         };
-        let annual_gmv_usd = self.required_amount(
-            raw.annual_gmv_usd,
-            table_offset,
-            "brand.annual_gmv_usd",
-            "the brand's annual GMV in US dollars, 0 or more (e.g. annual_gmv_usd = 12000000)",
-        );
-        let monthly_orders = self.required_count(
-            raw.monthly_orders,
-            table_offset,
-            "brand.monthly_orders",
-            "the brand's orders a month, 0 or more (e.g. monthly_orders = 18000)",
-        );
-        let hourly_cost_usd = self.required_amount(
-            raw.hourly_cost_usd,
-            table_offset,
-            "brand.hourly_cost_usd",
-            "the loaded cost of one ops hour in US dollars, 0 or more (e.g. hourly_cost_usd = 40)",
-        );
+        let growing = match brand.get("growing") {
+            Some(field) => self.yes_no(&field),
+            None => Some(false),
+        };
         Some(Brand {
             name: name?,
             annual_gmv_usd: annual_gmv_usd?,
             monthly_orders: monthly_orders?,
             hourly_cost_usd: hourly_cost_usd?,
-            platforms: clean_list(raw.platforms),
-            growing: raw.growing.unwrap_or(false),
+            platforms: platforms?,
+            growing: growing?,
         })
     }
 
-    fn tasks(&mut self, raw_tasks: Vec<Spanned<RawTask>>, brand: Option<&Brand>) -> Vec<Task> {
-        let mut tasks: Vec<Task> = Vec::with_capacity(raw_tasks.len());
-        for (task_idx, raw) in raw_tasks.into_iter().enumerate() {
-            let table_offset = raw.span().start;
-            let field = |name: &str| format!("tasks[{task_idx}].{name}");
-            let raw = raw.into_inner();
-
-            let zone = match &raw.zone {
-                Some(zone) => match Zone::from_key(zone.get_ref().trim()) {
-                    Some(parsed) => Some(parsed),
-                    None => {
-                        self.report(
-                            zone.span().start,
-                            field("zone"),
-                            format!(
-                                "{:?} is not a zone; use order_to_cash, fulfillment, customer_service or \
-                                 post_purchase",
-                                zone.get_ref()
-                            ),
-                        );
-                        None
-                    }
-                },
-                None => {
-                    self.report(
-                        table_offset,
-                        field("zone"),
-                        "is missing; use order_to_cash, fulfillment, customer_service or post_purchase",
-                    );
-                    None
-                }
-            };
-
-            let name = match &raw.name {
-                Some(name) if !name.get_ref().trim().is_empty() => {
-                    let trimmed = name.get_ref().trim().to_string();
-                    let clash = tasks.iter().find(|task| task.name.eq_ignore_ascii_case(&trimmed));
-                    if let Some(clash) = clash {
-                        let message = format!(
-                            "{trimmed:?} is already the name of the task on line {}; give each task its own name",
-                            clash.line
-                        );
-                        self.report(name.span().start, field("name"), message);
-                    }
-                    Some(trimmed)
-                }
-                Some(name) => {
-                    self.report(name.span().start, field("name"), "is empty; name the task");
-                    None
-                }
-                None => {
-                    self.report(table_offset, field("name"), "is missing; name the task");
-                    None
-                }
-            };
-
-            let score = self.task_score(&raw, table_offset, &field);
-
-            let monthly_orders = match raw.monthly_orders {
-                Some(orders) => {
-                    self.count(orders, &field("monthly_orders"), "orders a month through this step")
-                }
-                None => brand.map(|brand| brand.monthly_orders),
-            };
-            let leak_cost_usd = raw.leak_cost_usd.map(|cost| {
-                self.amount(cost, &field("leak_cost_usd"), "the cost of one leaked order in US dollars")
-            });
-
-            let (Some(zone), Some(name), Ok(score), Some(monthly_orders)) =
-                (zone, name, score, monthly_orders)
-            else {
-                continue;
-            };
-            let Some(leak_cost_usd) = leak_cost_usd.map_or(Some(None), |cost| cost.map(Some)) else {
-                continue;
-            };
-            let owner = raw.owner.map(|owner| owner.trim().to_string()).filter(|owner| !owner.is_empty());
-            tasks.push(Task {
-                zone,
-                name,
-                score,
-                monthly_orders,
-                tools: clean_list(raw.tools),
-                owner,
-                growing: raw.growing.or(brand.map(|brand| brand.growing)).unwrap_or(false),
-                leak_cost_usd,
-                line: line_of(self.text, table_offset),
-            });
+    fn tasks(&mut self, field: Field<'_, '_>, brand: Option<&Brand>) -> Option<Vec<Task>> {
+        let DeValue::Array(items) = field.node.get_ref() else {
+            let written = self.written(field.node);
+            return self.fail(
+                &field,
+                format!("{written} is not a list of tasks; write each task as a [[tasks]] table"),
+            );
+        };
+        let mut tasks = Vec::with_capacity(items.len());
+        // Task names, lower-cased, to the line of the task that took each first: one look-up per task.
+        let mut names: HashMap<String, usize> = HashMap::with_capacity(items.len());
+        let mut all_read = true;
+        for (task_idx, item) in items.iter().enumerate() {
+            match self.task(Place::Task(task_idx), item, brand, &mut names) {
+                Some(task) => tasks.push(task),
+                None => all_read = false,
+            }
         }
-        tasks
+        all_read.then_some(tasks)
+    }
+
+    fn task(
+        &mut self,
+        place: Place,
+        node: Node<'_, '_>,
+        brand: Option<&Brand>,
+        names: &mut HashMap<String, usize>,
+    ) -> Option<Task> {
+        let DeValue::Table(table) = node.get_ref() else {
+            let written = self.written(node);
+            self.report(
+                node.span().start,
+                place.field(""),
+                format!("{written} is not a task; write each task as a [[tasks]] table with zone and name"),
+            );
+            return None;
+        };
+        let offset = node.span().start;
+        let line = self.line_of(offset);
+        let task = self.entries(place, offset, table, TASK_KEYS);
+
+        let zone = self.required(&task, "zone", ZONES_ALLOWED).and_then(|field| self.zone(&field));
+        let name = self.required(&task, "name", "name the task").and_then(|field| {
+            let name = self.text_value(&field, "the task's name in quotes")?;
+            let name = name.trim();
+            if name.is_empty() {
+                return self.fail(&field, "is empty; name the task");
+            }
+            match names.entry(name.to_lowercase()) {
+                Entry::Occupied(first) => {
+                    let first_line = *first.get();
+                    self.fail(
+                        &field,
+                        format!(
+                            "{name:?} is already the name of the task on line {first_line}; give each task its \
+                             own name"
+                        ),
+                    )
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                    Some(name.to_string())
+                }
+            }
+        });
+        let score = self.task_score(&task);
+        let monthly_orders = match task.get("monthly_orders") {
+            Some(field) => self.count(&field, "the orders a month through this step"),
+            None => brand.map(|brand| brand.monthly_orders),
+        };
+        let tools = match task.get("tools") {
+            Some(field) => self.list(&field, "tools = [\"stripe\", \"shopify\"]"),
+            None => Some(Vec::new()),
+        };
+        let owner = match task.get("owner") {
+            Some(field) => self
+                .text_value(&field, "the owner's role or name in quotes, or leave owner out for nobody")
+                .map(|owner| Some(owner.trim().to_string()).filter(|owner| !owner.is_empty())),
+            None => Some(None),
+        };
+        let growing = match task.get("growing") {
+            Some(field) => self.yes_no(&field),
+            None => Some(brand.is_some_and(|brand| brand.growing)),
+        };
+        let leak_cost_usd = match task.get("leak_cost_usd") {
+            Some(field) => self.amount(&field, "the cost of one leaked order", "55 or \"$55\"").map(Some),
+            None => Some(None),
+        };
+        Some(Task {
+            zone: zone?,
+            name: name?,
+            score: score?,
+            monthly_orders: monthly_orders?,
+            tools: tools?,
+            owner: owner?,
+            growing: growing?,
+            leak_cost_usd: leak_cost_usd?,
+            line,
+        })
     }
 
     /// The score of a task: all three of maturity, weekly hours and leak rate, or none of them (not yet scored).
-    fn task_score(
-        &mut self,
-        raw: &RawTask,
-        table_offset: usize,
-        field: &dyn Fn(&str) -> String,
-    ) -> Result<Option<Score>, ()> {
-        let Some(maturity) = &raw.maturity else {
-            for (given, name) in
-                [(raw.weekly_hours.is_some(), "weekly_hours"), (raw.leak_rate.is_some(), "leak_rate")]
-            {
-                if given {
-                    self.report(
-                        table_offset,
-                        field("maturity"),
-                        format!("is missing but {name} is given; score the task 0-3 or remove {name}"),
-                    );
-                    return Err(());
-                }
-            }
-            return Ok(None);
+    /// `Some(None)` is a task waiting to be scored; `None` a task with a mistake, already reported.
+    fn task_score(&mut self, task: &Entries<'_, '_, 10>) -> Option<Option<Score>> {
+        let (maturity, weekly_hours, leak_rate) =
+            (task.get("maturity"), task.get("weekly_hours"), task.get("leak_rate"));
+        // The values given are checked in every case, so their mistakes come out along with the rest.
+        let checked_hours = weekly_hours.map(|field| self.hours(&field));
+        let checked_rate = leak_rate.map(|field| self.leak_rate(&field));
+        let Some(maturity) = maturity else {
+            let given = match (weekly_hours, leak_rate) {
+                (None, None) => return Some(None),
+                (Some(_), _) => "weekly_hours",
+                (None, Some(_)) => "leak_rate",
+            };
+            // Either the score or the figure is what is missing; naming the other missing figure too would
+            // contradict "remove it".
+            self.missing(
+                task,
+                "maturity",
+                &format!("is missing but {given} is given; score the task 0-3 or remove {given}"),
+            );
+            return None;
         };
-        let parsed_maturity = Maturity::new(*maturity.get_ref());
-        if parsed_maturity.is_none() {
+        let maturity = self.maturity(&maturity);
+        if checked_hours.is_none() {
+            self.missing(
+                task,
+                "weekly_hours",
+                "is missing; give the hours of human work this task takes a week (0 or more)",
+            );
+        }
+        if checked_rate.is_none() {
+            self.missing(
+                task,
+                "leak_rate",
+                "is missing; give the share of orders through this step that hit a problem, 0.0 to 1.0",
+            );
+        }
+        let (weekly_hours, leak_rate) = (checked_hours.flatten(), checked_rate.flatten());
+        Some(Some(Score { maturity: maturity?, weekly_hours: weekly_hours?, leak_rate: leak_rate? }))
+    }
+
+    /// Sorts a table's values by key in one pass over it, reporting every key that is not accepted there.
+    fn entries<'a, 'i, const N: usize>(
+        &mut self,
+        place: Place,
+        offset: usize,
+        table: &'a DeTable<'i>,
+        keys: [&'static str; N],
+    ) -> Entries<'a, 'i, N> {
+        let mut entries = Entries { place, offset, values: [None; N], keys, suggested: [false; N] };
+        for (key, node) in table.iter() {
+            let name: &str = key.get_ref();
+            if let Some(idx) = keys.iter().position(|known| *known == name) {
+                entries.values[idx] = Some(node);
+                continue;
+            }
+            let near = keys.iter().position(|known| is_misspelling(name, known));
+            let hint = match near {
+                Some(idx) => {
+                    entries.suggested[idx] = true;
+                    format!(" (did you mean {}?)", keys[idx])
+                }
+                None => String::new(),
+            };
             self.report(
-                maturity.span().start,
-                field("maturity"),
+                key.span().start,
+                place.field(name),
+                format!("unknown key{hint}; {} takes {}", place.what(), keys.join(", ")),
+            );
+        }
+        entries
+    }
+
+    /// The value under `key`, or a report that it is missing (unless a misspelt key was already reported for it).
+    fn required<'a, 'i, const N: usize>(
+        &mut self,
+        entries: &Entries<'a, 'i, N>,
+        key: &str,
+        allowed: &str,
+    ) -> Option<Field<'a, 'i>> {
+        let found = entries.get(key);
+        if found.is_none() {
+            self.missing(entries, key, &format!("is missing; {allowed}"));
+        }
+        found
+    }
+
+    /// Reports that `key` is missing, at the table's header, unless a misspelling of it was already reported.
+    fn missing<const N: usize>(&mut self, entries: &Entries<'_, '_, N>, key: &str, message: &str) {
+        let misspelt =
+            entries.keys.iter().zip(entries.suggested).any(|(known, hinted)| *known == key && hinted);
+        if !misspelt {
+            self.report(entries.offset, entries.place.field(key), message);
+        }
+    }
+
+    fn zone(&mut self, field: &Field<'_, '_>) -> Option<Zone> {
+        let zone = match field.node.get_ref() {
+            DeValue::String(key) => Zone::from_key(key.trim()),
+            _ => None,
+        };
+        if zone.is_none() {
+            let written = self.written(field.node);
+            self.report_at(field, format!("{written} is not a zone; {ZONES_ALLOWED}"));
+        }
+        zone
+    }
+
+    fn maturity(&mut self, field: &Field<'_, '_>) -> Option<Maturity> {
+        let whole = match field.node.get_ref() {
+            DeValue::String(text) => text.trim().parse::<i64>().ok(),
+            _ => number(field.node).filter(|value| value.fract() == 0.0).map(|value| value as i64),
+        };
+        let problem = match whole {
+            Some(value) => match Maturity::new(value) {
+                Some(maturity) => return Some(maturity),
+                None => "is outside the scale",
+            },
+            None => "is not a whole number",
+        };
+        let written = self.written(field.node);
+        self.fail(field, format!("{written} {problem}; {MATURITY_ALLOWED}"))
+    }
+
+    fn hours(&mut self, field: &Field<'_, '_>) -> Option<f64> {
+        let hours = match field.node.get_ref() {
+            DeValue::String(text) => text.trim().parse::<f64>().ok().map(|hours| hours + 0.0),
+            _ => number(field.node),
+        };
+        match hours {
+            Some(hours) if hours.is_finite() && hours >= 0.0 => Some(hours),
+            _ => {
+                let written = self.written(field.node);
+                self.fail(
+                    field,
+                    format!(
+                        "{written} is not a number of hours; use 0 or more hours of human work a week, such as 6 \
+                         or 1.5"
+                    ),
+                )
+            }
+        }
+    }
+
+    fn leak_rate(&mut self, field: &Field<'_, '_>) -> Option<LeakRate> {
+        let rate = match field.node.get_ref() {
+            DeValue::String(text) => parse_leak_rate(text).ok(),
+            _ => number(field.node).and_then(LeakRate::new),
+        };
+        if rate.is_none() {
+            let written = self.written(field.node);
+            self.report_at(
+                field,
                 format!(
-                    "{} is outside the scale; use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)",
-                    maturity.get_ref()
+                    "{written} is not a share of orders; use 0.0 to 1.0 (0.031 means 3.1% of orders hit a problem) \
+                     or a percentage such as \"3.1%\""
                 ),
             );
         }
-        let weekly_hours = match &raw.weekly_hours {
-            Some(hours) if hours.get_ref().is_finite() && *hours.get_ref() >= 0.0 => Some(*hours.get_ref()),
-            Some(hours) => {
-                self.report(
-                    hours.span().start,
-                    field("weekly_hours"),
-                    format!(
-                        "{} is not a number of hours; use 0 or more hours of human work a week",
-                        hours.get_ref()
-                    ),
-                );
-                None
-            }
-            None => {
-                self.report(
-                    table_offset,
-                    field("weekly_hours"),
-                    "is missing; give the hours of human work this task takes a week (0 or more)",
-                );
-                None
-            }
+        rate
+    }
+
+    /// US dollars, 0 or more: a number, or text the way the wizard takes it (`"12M"`, `"750k"`, `"$12,000,000"`).
+    /// `what` names the amount and `examples` shows how to write it, in messages.
+    fn amount(&mut self, field: &Field<'_, '_>, what: &str, examples: &str) -> Option<f64> {
+        let (amount, problem) = match field.node.get_ref() {
+            DeValue::String(text) => (parse_amount(text).ok(), "is not an amount"),
+            _ => match number(field.node) {
+                Some(amount) if amount < 0.0 => (None, "is negative"),
+                Some(amount) if amount.is_finite() => (Some(amount), ""),
+                _ => (None, "is not an amount"),
+            },
         };
-        let leak_rate = match &raw.leak_rate {
-            Some(rate) => {
-                let parsed = LeakRate::new(*rate.get_ref());
-                if parsed.is_none() {
-                    self.report(
-                        rate.span().start,
-                        field("leak_rate"),
-                        format!(
-                            "{} is not a share of orders; use 0.0 to 1.0 (0.031 means 3.1% of orders hit a problem)",
-                            rate.get_ref()
-                        ),
-                    );
+        if amount.is_none() {
+            let written = self.written(field.node);
+            self.report_at(
+                field,
+                format!("{written} {problem}; give {what} in US dollars, 0 or more, such as {examples}"),
+            );
+        }
+        amount
+    }
+
+    /// A whole number, 0 or more: a number, or text such as `"18,000"`.
+    fn count(&mut self, field: &Field<'_, '_>, what: &str) -> Option<u64> {
+        let count = match field.node.get_ref() {
+            DeValue::String(text) => parse_count(text).ok(),
+            DeValue::Integer(integer) => {
+                let digits = integer.as_str();
+                let digits = if digits.contains('_') { digits.replace('_', "") } else { digits.to_string() };
+                u64::from_str_radix(&digits, integer.radix()).ok()
+            }
+            _ => number(field.node)
+                .filter(|value| value.fract() == 0.0 && *value >= 0.0 && *value < 1e15)
+                .map(|value| value as u64),
+        };
+        if count.is_none() {
+            let written = self.written(field.node);
+            self.report_at(
+                field,
+                format!("{written} is not a count; give {what} as a whole number, 0 or more, such as 18000 or \"18,000\""),
+            );
+        }
+        count
+    }
+
+    /// A list of names: `["shopify", "amazon"]`, or one text the way the wizard takes it (`"shopify, amazon"`).
+    /// Entries are trimmed; empty ones and repeats (whatever the case) are dropped, keeping the first spelling.
+    fn list(&mut self, field: &Field<'_, '_>, example: &str) -> Option<Vec<String>> {
+        let items: Vec<&str> = match field.node.get_ref() {
+            DeValue::String(text) => text.split(',').collect(),
+            DeValue::Array(nodes) => {
+                let mut items = Vec::with_capacity(nodes.len());
+                let mut all_text = true;
+                for (idx, node) in nodes.iter().enumerate() {
+                    match node.get_ref() {
+                        DeValue::String(text) => items.push(text.as_ref()),
+                        _ => {
+                            let written = self.written(node);
+                            self.report(
+                                node.span().start,
+                                format!("{}[{idx}]", field.path()),
+                                format!(
+                                    "{written} is not a name; write each name in quotes, such as {example}"
+                                ),
+                            );
+                            all_text = false;
+                        }
+                    }
                 }
-                parsed
+                if !all_text {
+                    return None;
+                }
+                items
             }
-            None => {
-                self.report(
-                    table_offset,
-                    field("leak_rate"),
-                    "is missing; give the share of orders through this step that hit a problem, 0.0 to 1.0",
+            _ => {
+                let written = self.written(field.node);
+                return self.fail(
+                    field,
+                    format!("{written} is not a list; write names in quotes, such as {example}"),
                 );
-                None
             }
         };
-        match (parsed_maturity, weekly_hours, leak_rate) {
-            (Some(maturity), Some(weekly_hours), Some(leak_rate)) => {
-                Ok(Some(Score { maturity, weekly_hours, leak_rate }))
+        let mut cleaned: Vec<String> = Vec::with_capacity(items.len());
+        for item in items {
+            let item = item.trim();
+            if !item.is_empty() && !cleaned.iter().any(|seen| seen.eq_ignore_ascii_case(item)) {
+                cleaned.push(item.to_string());
             }
-            _ => Err(()),
+        }
+        Some(cleaned)
+    }
+
+    /// true or false; text as the wizard takes it (`"yes"`, `"no"`, `"y"`, `"n"`) is accepted too.
+    fn yes_no(&mut self, field: &Field<'_, '_>) -> Option<bool> {
+        let answer = match field.node.get_ref() {
+            DeValue::Boolean(answer) => Some(*answer),
+            DeValue::String(text) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "y" => Some(true),
+                "false" | "no" | "n" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if answer.is_none() {
+            let written = self.written(field.node);
+            self.report_at(field, format!("{written} is not true or false; write true or false"));
+        }
+        answer
+    }
+
+    fn text_value<'a>(&mut self, field: &Field<'a, '_>, allowed: &str) -> Option<&'a str> {
+        match field.node.get_ref() {
+            DeValue::String(text) => Some(text.as_ref()),
+            _ => {
+                let written = self.written(field.node);
+                self.fail(field, format!("{written} is not text; write {allowed}"))
+            }
         }
     }
 
-    fn required_amount(
-        &mut self,
-        value: Option<Spanned<f64>>,
-        table_offset: usize,
-        field: &str,
-        what: &str,
-    ) -> Option<f64> {
-        match value {
-            Some(value) => self.amount(value, field, what),
-            None => {
-                self.report(table_offset, field, format!("is missing; give {what}"));
-                None
-            }
+    /// The value as the user wrote it, for messages: its source text, on one line and at most 40 characters.
+    fn written(&self, node: Node<'_, '_>) -> String {
+        let span = node.span();
+        let source = self.text.get(span.start..span.end.min(self.text.len())).unwrap_or("").trim();
+        let first_line = source.lines().next().unwrap_or("");
+        let mut shown: String = first_line.chars().take(40).collect();
+        if shown.len() < source.len() {
+            shown.push('…');
         }
+        shown
     }
 
-    fn amount(&mut self, value: Spanned<f64>, field: &str, what: &str) -> Option<f64> {
-        let amount = *value.get_ref();
-        if amount.is_finite() && amount >= 0.0 {
-            Some(amount)
+    fn fail<T>(&mut self, field: &Field<'_, '_>, message: impl Into<String>) -> Option<T> {
+        self.report_at(field, message);
+        None
+    }
+
+    fn report_at(&mut self, field: &Field<'_, '_>, message: impl Into<String>) {
+        self.report(field.node.span().start, field.path(), message);
+    }
+
+    fn report(&mut self, offset: usize, field: String, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic {
+            source_name: self.source_name.to_string(),
+            line: self.line_of(offset),
+            field,
+            message: message.into(),
+        });
+    }
+
+    /// A TOML syntax error: there is no tree to walk, so this is the only problem reported.
+    fn syntax_error(&mut self, error: &toml::de::Error) {
+        let offset = error.span().map(|span| span.start);
+        let (line, field) = match offset {
+            Some(offset) => (self.line_of(offset), field_at(self.text, offset)),
+            None => (0, String::new()),
+        };
+        let message = error.message().trim().replace('\n', " ");
+        let message = if field.is_empty() && offset.is_some() && !looks_like_toml(self.text) {
+            format!("this is not a TOML assessment file ({message})")
         } else {
-            self.report(value.span().start, field, format!("{amount} is not allowed; give {what}"));
-            None
-        }
+            message
+        };
+        self.diagnostics.push(Diagnostic { source_name: self.source_name.to_string(), line, field, message });
     }
 
-    fn required_count(
-        &mut self,
-        value: Option<Spanned<i64>>,
-        table_offset: usize,
-        field: &str,
-        what: &str,
-    ) -> Option<u64> {
-        match value {
-            Some(value) => self.count(value, field, what),
-            None => {
-                self.report(table_offset, field, format!("is missing; give {what}"));
-                None
-            }
-        }
-    }
-
-    fn count(&mut self, value: Spanned<i64>, field: &str, what: &str) -> Option<u64> {
-        match u64::try_from(*value.get_ref()) {
-            Ok(count) => Some(count),
-            Err(_) => {
-                self.report(
-                    value.span().start,
-                    field,
-                    format!("{} is not allowed; give {what} (a whole number, 0 or more)", value.get_ref()),
-                );
-                None
-            }
-        }
+    /// The 1-based line holding byte `offset`, by bisection over the line starts.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|start| *start <= offset)
     }
 }
 
-/// Trims entries and drops empty ones and repeats, keeping the first spelling.
-fn clean_list(items: Vec<String>) -> Vec<String> {
-    let mut cleaned: Vec<String> = Vec::with_capacity(items.len());
-    for item in items {
-        let item = item.trim();
-        if !item.is_empty() && !cleaned.iter().any(|seen| seen.eq_ignore_ascii_case(item)) {
-            cleaned.push(item.to_string());
+/// The byte offset where each line starts.
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(idx, _)| idx + 1)).collect()
+}
+
+/// A TOML integer or float as a number; `-0.0` is read as `0.0` so no figure can print as `-0`.
+fn number(node: Node<'_, '_>) -> Option<f64> {
+    let value = match node.get_ref() {
+        DeValue::Integer(integer) => {
+            let digits = integer.as_str();
+            let digits = if digits.contains('_') { digits.replace('_', "") } else { digits.to_string() };
+            i64::from_str_radix(&digits, integer.radix()).ok().map(|value| value as f64)
         }
-    }
-    cleaned
+        DeValue::Float(float) if float.as_str().contains('_') => float.as_str().replace('_', "").parse().ok(),
+        DeValue::Float(float) => float.as_str().parse::<f64>().ok(),
+        _ => None,
+    };
+    value.map(|value| value + 0.0)
 }
 
-/// The 1-based line holding byte `offset`.
-fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset].iter().filter(|byte| **byte == b'\n').count() + 1
-}
-
-/// Best-effort field path for a syntax or type error at `offset`: the table the line sits in and the key on the
-/// line, such as `tasks[1].maturity`. TOML's own messages do not name the field, and users look for it first.
+/// Best-effort field path for a syntax error at `offset`: the table the line sits in and the key on the line,
+/// such as `tasks[1].maturity`. TOML's own messages do not name the field, and users look for it first.
 fn field_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |idx| idx + 1);
@@ -480,6 +783,29 @@ fn looks_like_toml(text: &str) -> bool {
     text.lines()
         .map(str::trim)
         .any(|line| line.starts_with('[') && line.ends_with(']') && !line.contains(','))
+}
+
+/// Whether an unknown key was probably meant to be `known`: a letter or two off (`leak_rat`), or cut short or
+/// run on (`annual_gmv` for `annual_gmv_usd`).
+fn is_misspelling(written: &str, known: &str) -> bool {
+    let (shorter, longer) = if written.len() < known.len() { (written, known) } else { (known, written) };
+    edit_distance(written, known) <= 2 || (shorter.len() >= 4 && longer.starts_with(shorter))
+}
+
+/// Levenshtein distance, for "did you mean" hints on misspelt keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(a_char != *b_char);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -531,11 +857,11 @@ mod tests {
             ),
             (
                 "zone = \"fulfillment\"\nname = \"x\"\nmaturity = \"high\"",
-                "a.toml:10: tasks[0].maturity: invalid type",
+                "a.toml:10: tasks[0].maturity: \"high\" is not a whole number; use 0 (Manual)",
             ),
             (
                 "zone = \"fulfillment\"\nname = \"x\"\nleak_rat = 0.1",
-                "a.toml:10: tasks[0].leak_rat: unknown field",
+                "a.toml:10: tasks[0].leak_rat: unknown key (did you mean leak_rate?); a task takes zone, name",
             ),
         ];
         for (task, expected) in cases {
@@ -597,5 +923,29 @@ mod tests {
                 "a.toml:7: tasks[0].maturity: is missing but weekly_hours is given; score the task 0-3 or remove weekly_hours"
             ]
         );
+    }
+
+    #[test]
+    fn lines_are_found_by_bisection_over_line_starts() {
+        let reader = Reader {
+            source_name: "a.toml",
+            text: "ab\n\ncd\n",
+            line_starts: line_starts("ab\n\ncd\n"),
+            diagnostics: Vec::new(),
+        };
+        let lines: Vec<usize> = (0..=7).map(|offset| reader.line_of(offset)).collect();
+        assert_eq!(lines, [1, 1, 1, 2, 3, 3, 3, 4]);
+    }
+
+    #[test]
+    fn amounts_accept_the_ways_people_write_them() {
+        assert_eq!(parse_amount("12000000"), Ok(12_000_000.0));
+        assert_eq!(parse_amount("$12,000,000"), Ok(12_000_000.0));
+        assert_eq!(parse_amount("12M"), Ok(12_000_000.0));
+        assert_eq!(parse_amount("750k"), Ok(750_000.0));
+        assert_eq!(parse_amount("1.1M"), Ok(1_100_000.0), "to the cent, without a float's tail");
+        assert!(parse_amount("-5").is_err());
+        assert!(parse_amount("lots").is_err());
+        assert!(parse_amount("inf").is_err());
     }
 }

@@ -11,7 +11,15 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// What the reader must know before trusting the figures, such as a comparison with another brand's run. Shown
+    /// first in every format; empty when there is nothing to say (an older report without the key reads as empty).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub schema_version: u32,
+    /// Quarter-over-quarter drift, when the report was asked to compare with a previous run. It comes before the
+    /// figures, as in every format: the zones that slid are called out first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Comparison>,
     pub brand: BrandSummary,
     /// `"1M-5M"`, `"5M-15M"`, `"15M-50M"`, or null outside $1M-$50M.
     pub band: Option<Band>,
@@ -27,9 +35,6 @@ pub struct Report {
     pub notes: Vec<Finding>,
     pub diagnostics: Vec<TaskDiagnostic>,
     pub totals: Totals,
-    /// Quarter-over-quarter drift, when the report was asked to compare with a previous run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compare: Option<Comparison>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,11 +231,12 @@ pub struct Comparison {
     /// Where the previous run came from (its file name).
     pub previous: String,
     pub previous_brand: String,
+    /// The zones whose score went down, worst first.
+    pub slid: Vec<Zone>,
+    /// Every zone, those that slid first.
     pub zones: Vec<ZoneDrift>,
     /// Tasks that were added, removed or changed, slid first; unchanged tasks are left out.
     pub tasks: Vec<TaskDrift>,
-    /// The zones whose score went down, worst first.
-    pub slid: Vec<Zone>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -53,6 +53,7 @@ pub fn score(assessment: &Assessment) -> Report {
         n_gaps: ranking.len(),
     };
     Report {
+        warnings: Vec::new(),
         schema_version: REPORT_SCHEMA_VERSION,
         brand: BrandSummary {
             name: brand.name.clone(),
@@ -429,14 +430,17 @@ fn display_score(score: f64) -> f64 {
     round2(score).min(score.floor() + 0.99)
 }
 
+/// Rounds a figure to 2 decimals. Every figure of the report is made by one of these roundings, and each of them
+/// turns `-0.0` into `0.0` (adding `0.0` does that and changes no other value): a sum of nothing is `-0.0` in
+/// Rust, and would otherwise print as `-0` in every format.
 pub fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
+    (value * 100.0).round() / 100.0 + 0.0
 }
 
 fn round4(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
+    (value * 10_000.0).round() / 10_000.0 + 0.0
 }
 
 fn round6(value: f64) -> f64 {
-    (value * 1_000_000.0).round() / 1_000_000.0
+    (value * 1_000_000.0).round() / 1_000_000.0 + 0.0
 }

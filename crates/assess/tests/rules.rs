@@ -5,7 +5,7 @@
 
 use seam_assess::report::{Band, Checklist, Finding, GapReport, Report, ZoneReport};
 use seam_assess::score::{checklist_verdict, is_gap, maturity_for_hours};
-use seam_assess::{Zone, compare, parse_assessment, score};
+use seam_assess::{Zone, compare, compare_with_previous, parse_assessment, score};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -1037,6 +1037,30 @@ fn compare_lists_zones_that_slid_first_and_task_drift() {
     );
     let slid = &comparison.tasks[0];
     assert_eq!((slid.previous_maturity, slid.maturity), (Some(2), Some(1)));
+}
+
+// Issue 8: "`--compare` against another brand's file still reports but puts a warning naming both brands first
+// (a `warnings` list in the JSON)."
+#[test]
+fn comparing_with_another_brands_run_warns_naming_both_brands() {
+    let tasks = [task(O2C, "Capture", 2, 1.0, 0.0), task(CS, "Route tickets", 1, 5.0, 0.0)];
+    let mut current = report(&mid_brand(), &tasks);
+    let mut other = report(&mid_brand(), &tasks);
+    other.brand.name = "Another Shop".to_string();
+    compare_with_previous(&mut current, &other, "other.toml");
+    assert!(current.compare.is_some(), "the comparison is still made");
+    assert_eq!(current.warnings.len(), 1, "{:?}", current.warnings);
+    let warning = &current.warnings[0];
+    for named in [current.brand.name.as_str(), "Another Shop", "other.toml"] {
+        assert!(warning.contains(named), "the warning names {named}: {warning}");
+    }
+
+    // The same brand, whatever the case or spacing of its name, is no warning.
+    let mut same = report(&mid_brand(), &tasks);
+    let mut renamed = same.clone();
+    renamed.brand.name = format!("  {}  ", same.brand.name.to_uppercase());
+    compare_with_previous(&mut same, &renamed, "q1.toml");
+    assert_eq!(same.warnings, Vec::<String>::new());
 }
 
 // ---------------------------------------------------------------------------------------------------------------

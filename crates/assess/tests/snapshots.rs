@@ -1,7 +1,7 @@
 //! Snapshot tests of every report format, reviewed like code: a change in what a user sees shows up as a diff in
 //! `tests/snapshots/`. The inputs are the example brands shipped in `examples/`.
 
-use seam_assess::{Report, compare, parse_assessment, previous_report, render, score};
+use seam_assess::{Report, compare_with_previous, parse_assessment, previous_report, render, score};
 
 fn example(name: &str) -> Report {
     let path = format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -13,7 +13,7 @@ fn example(name: &str) -> Report {
 fn with_comparison(current: &str, previous: &str) -> Report {
     let mut report = example(current);
     let previous_report = example(previous);
-    report.compare = Some(compare(&report, &previous_report, previous));
+    compare_with_previous(&mut report, &previous_report, previous);
     report
 }
 

@@ -219,7 +219,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<()> {
         let previous_text = read_input(previous_path)?;
         let previous = seam_assess::previous_report(&previous_shown, &previous_text)
             .map_err(|error| InputError(error.to_string()))?;
-        report.compare = Some(seam_assess::compare(&report, &previous, &previous_shown));
+        seam_assess::compare_with_previous(&mut report, &previous, &previous_shown);
     }
     let rendered = match args.format {
         Format::Text => {

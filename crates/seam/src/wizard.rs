@@ -276,21 +276,9 @@ fn non_empty(answer: &str, what: &str) -> Result<String, String> {
     if answer.is_empty() { Err(format!("give {what}")) } else { Ok(answer.to_string()) }
 }
 
-/// Dollars: `12000000`, `12,000,000`, `$12M`, `750k`, `1.5m`.
+/// Dollars: `12000000`, `12,000,000`, `$12M`, `750k`, `1.5m`; one implementation with the assessment file's.
 pub fn parse_amount(answer: &str) -> Result<f64, String> {
-    let cleaned: String =
-        answer.trim().trim_start_matches('$').chars().filter(|c| *c != ',' && *c != '_').collect();
-    let (number, factor) = match cleaned.chars().last().map(|c| c.to_ascii_lowercase()) {
-        Some('k') => (&cleaned[..cleaned.len() - 1], 1e3),
-        Some('m') => (&cleaned[..cleaned.len() - 1], 1e6),
-        _ => (cleaned.as_str(), 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value * factor),
-        _ => Err(format!(
-            "{answer:?} is not an amount; use a number of US dollars such as 12000000, 12M or 750k"
-        )),
-    }
+    seam_assess::parse::parse_amount(answer)
 }
 
 fn parse_count(answer: &str) -> Result<u64, String> {

@@ -289,3 +289,166 @@ fn assess_new_writes_a_starter_that_report_accepts_and_never_overwrites() {
     assert_eq!(stdout.code, 0);
     assert!(stdout.stdout.starts_with("# Seam ops automation self-assessment."));
 }
+
+// Issue 8: "Every problem at once" holds for type errors and unknown keys too (`maturity = 5` beside a `leak_rat`
+// typo, `weekly_hours = "four"`); messages never show Rust type names but say what to write; exit 2, nothing written.
+#[test]
+fn type_errors_unknown_keys_and_range_errors_are_reported_together() {
+    let world = World::new();
+    let input = world.write(
+        "mixed.toml",
+        &format!(
+            "{BRAND}\n[[tasks]]\nzone = \"fulfillment\"\nname = \"Stock sync\"\nmaturity = 5\nweekly_hours = 1\nleak_rat = 0.1\n\
+             \n[[tasks]]\nzone = \"fulfillment\"\nname = \"Restock\"\nmaturity = 1\nweekly_hours = \"four\"\nleak_rate = 0.1\n"
+        ),
+    );
+    let out = world.path("mixed.json");
+    let run = world.seam(&[
+        "assess",
+        "report",
+        input.to_str().expect("utf-8"),
+        "-f",
+        "json",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let shown = run.stderr.replace(&format!("{}/", world.dir.path().display()), "");
+    for expected in [
+        "mixed.toml:10: tasks[0].maturity: 5 is outside the scale; use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)",
+        "mixed.toml:12: tasks[0].leak_rat: unknown key (did you mean leak_rate?); a task takes zone, name, maturity",
+        "mixed.toml:18: tasks[1].weekly_hours: \"four\" is not a number of hours; use 0 or more hours of human work a week",
+    ] {
+        assert!(shown.contains(expected), "expected {expected:?} in:\n{shown}");
+    }
+    for rust in ["f64", "i64", "expected", "invalid type"] {
+        assert!(!shown.contains(rust), "{rust:?} in:\n{shown}");
+    }
+    assert!(!out.exists(), "nothing is written");
+    assert!(run.stdout.is_empty());
+}
+
+// Issue 8: the file accepts what the wizard accepts ("12M", "750k").
+#[test]
+fn a_file_takes_amounts_written_the_way_the_wizard_takes_them() {
+    let world = World::new();
+    let input = world.write(
+        "amounts.toml",
+        "[brand]\nname = \"B\"\nannual_gmv_usd = \"12M\"\nmonthly_orders = \"18,000\"\nhourly_cost_usd = \"$40\"\n\
+         \n[[tasks]]\nzone = \"order_to_cash\"\nname = \"Refunds\"\nmaturity = 1\nweekly_hours = 4\nleak_rate = \"3%\"\n\
+         leak_cost_usd = \"750k\"\n",
+    );
+    let run = world.seam(&["assess", "report", input.to_str().expect("utf-8"), "-f", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["brand"]["annual_gmv_usd"], 12_000_000.0);
+    assert_eq!(report["band"], "5M-15M");
+    assert_eq!(report["brand"]["monthly_orders"], 18_000);
+    assert_eq!(report["assumptions"]["hourly_cost_usd"], 40.0);
+    assert_eq!(report["tasks"][0]["leak_cost_usd"], 750_000.0);
+    assert_eq!(report["tasks"][0]["leak_rate"], 0.03);
+}
+
+/// The report of `args` in each of the five formats, checked to exit 0.
+fn every_format(world: &World, args: &[&str]) -> Vec<(&'static str, String)> {
+    ["text", "md", "html", "csv", "json"]
+        .into_iter()
+        .map(|format| {
+            let mut full: Vec<&str> = vec!["assess", "report"];
+            full.extend_from_slice(args);
+            full.extend(["-f", format]);
+            let run = world.seam(&full);
+            assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+            (format, run.stdout)
+        })
+        .collect()
+}
+
+/// The text of the report's first element in each format: the first line, or the first thing in the HTML body.
+fn first_thing(format: &str, output: &str) -> String {
+    match format {
+        "html" => {
+            let body = output.split("<body>").nth(1).expect("a body");
+            body.trim_start().lines().next().unwrap_or("").to_string()
+        }
+        _ => output.lines().next().unwrap_or("").to_string(),
+    }
+}
+
+// Issue 8: `--compare` against another brand's file still reports (exit 0) but puts a warning naming both brands
+// first in every format (a `warnings` list in the JSON).
+#[test]
+fn comparing_with_another_brand_warns_first_in_every_format() {
+    let world = World::new();
+    let current = example("apparel-12m.toml");
+    let other = example("home-goods-3m.toml");
+    for (format, output) in every_format(&world, &[&current, "--compare", &other]) {
+        if format == "json" {
+            let report: serde_json::Value = serde_json::from_str(&output).expect("json");
+            let warnings = report["warnings"].as_array().expect("a warnings list");
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            let warning = warnings[0].as_str().expect("text");
+            assert!(warning.contains("Example Apparel") && warning.contains("Home Goods"), "{warning}");
+            assert!(output.trim_start().starts_with("{\n  \"warnings\""), "warnings is the first key");
+            assert!(report["compare"]["zones"].is_array(), "the comparison is still made");
+            continue;
+        }
+        let first = first_thing(format, &output);
+        assert!(first.to_lowercase().contains("warning"), "{format} starts with the warning: {first}");
+        assert!(
+            first.contains("Example Apparel") && first.contains("Home Goods"),
+            "{format} names both: {first}"
+        );
+    }
+    // The same brand a quarter later: no warning anywhere.
+    let next = example("apparel-12m-next-quarter.toml");
+    for (format, output) in every_format(&world, &[&next, "--compare", &current]) {
+        assert!(!output.to_lowercase().contains("another brand"), "{format} warns about the same brand");
+        assert!(!first_thing(format, &output).to_lowercase().contains("warning"), "{format}");
+        if format == "json" {
+            let report: serde_json::Value = serde_json::from_str(&output).expect("json");
+            assert_eq!(report["warnings"], serde_json::json!([]));
+        }
+    }
+}
+
+// README: "zones that slid are called out first" (issue 8: in every format).
+#[test]
+fn zones_that_slid_come_first_in_every_format() {
+    let world = World::new();
+    let next = example("apparel-12m-next-quarter.toml");
+    let previous = example("apparel-12m.toml");
+    for (format, output) in every_format(&world, &[&next, "--compare", &previous]) {
+        let slid = match format {
+            "text" => "SLID Customer service",
+            "md" => "**Slid:** Customer service",
+            "html" => "SLID: Customer service",
+            "csv" => "# Slid since the previous run",
+            _ => "\"slid\": [\n      \"customer_service\"",
+        };
+        let at = output.find(slid).unwrap_or_else(|| panic!("{format} calls out the slid zone:\n{output}"));
+        // Before the first figure of any zone: the zone table, the chart or the rows.
+        let first_figures = ["Zone ", "| Zone |", "<svg", "zone,task", "\"zones\""]
+            .iter()
+            .filter_map(|marker| output.find(marker))
+            .min()
+            .expect("figures");
+        assert!(at < first_figures, "{format}: the slid zone comes before the figures");
+    }
+    let csv = every_format(&world, &[&next, "--compare", &previous]).remove(3).1;
+    let rows: Vec<&str> = csv.lines().filter(|line| !line.starts_with('#')).skip(1).collect();
+    let first_other = rows.iter().position(|row| !row.starts_with("customer_service,")).expect("other rows");
+    assert!(first_other > 0, "the rows of the zone that slid come first:\n{csv}");
+    assert!(rows[first_other..].iter().all(|row| !row.starts_with("customer_service,")), "{csv}");
+}
+
+// Issue 8: totals never print `-0` (a starter file has nothing scored, so every sum is a sum of nothing).
+#[test]
+fn a_starter_file_reports_zeros_without_a_sign() {
+    let world = World::new();
+    let written = world.seam(&["assess", "new", "-o", "start.toml", "--gmv", "3000000", "--orders", "4000"]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    for (format, output) in every_format(&world, &["start.toml"]) {
+        assert!(!output.contains("-0"), "{format} prints -0:\n{output}");
+    }
+}

@@ -19,6 +19,11 @@ fn the_html_report_prints_on_one_a4_page() {
     let world = World::new();
     let worst = world.write("worst.toml", &overloaded_assessment(&[0, 1]));
     let previous = world.write("previous.toml", &overloaded_assessment(&[2, 3]));
+    // Another brand's run: the page also carries the warning that names both brands.
+    let other_brand = world.write(
+        "other-brand.toml",
+        &overloaded_assessment(&[2, 3]).replace("Overloaded Outfitters", "Another Outfitters"),
+    );
     let cases = [
         ("worked-example", vec![example("apparel-12m.toml")]),
         (
@@ -27,6 +32,10 @@ fn the_html_report_prints_on_one_a4_page() {
         ),
         ("small-brand", vec![example("candle-shop-small.toml")]),
         ("overloaded", vec![worst.display().to_string(), "--compare".into(), previous.display().to_string()]),
+        (
+            "overloaded-other-brand",
+            vec![worst.display().to_string(), "--compare".into(), other_brand.display().to_string()],
+        ),
     ];
     for (name, args) in cases {
         let html = world.path(&format!("{name}.html"));

@@ -1,6 +1,8 @@
 //! One CSV row per task, with its zone's figures beside it, for spreadsheets.
 
-use crate::report::Report;
+use super::zone_drift_line;
+use crate::model::Zone;
+use crate::report::{Report, TaskReport};
 
 /// The CSV header; a contract for spreadsheets built on the export (see `docs/assessment.md`).
 pub const CSV_HEADER: [&str; 24] = [
@@ -30,11 +32,33 @@ pub const CSV_HEADER: [&str; 24] = [
     "task_rank_in_zone",
 ];
 
+/// One row per task under the header. With a comparison, lines starting with `#` come before the header (the
+/// warnings, then each zone that slid, in the words of the other formats) and the rows of the zones that slid come
+/// first, worst slide first; the other rows keep file order. Without one, the header is the first line.
 pub fn render_csv(report: &Report) -> String {
+    let mut preamble = String::new();
+    for warning in &report.warnings {
+        preamble.push_str(&comment_line(&format!("Warning: {warning}")));
+    }
+    let mut slid: Vec<Zone> = Vec::new();
+    if let Some(compare) = &report.compare {
+        for drift in compare.zones.iter().filter(|drift| drift.slid) {
+            preamble.push_str(&comment_line(&format!(
+                "Slid since the previous run ({}): {}",
+                compare.previous,
+                zone_drift_line(drift)
+            )));
+        }
+        slid.clone_from(&compare.slid);
+    }
+    // Rows of zones that slid first (in the comparison's order, worst first); a stable sort keeps file order within.
+    let mut tasks: Vec<&TaskReport> = report.tasks.iter().collect();
+    tasks.sort_by_key(|task| slid.iter().position(|zone| *zone == task.zone).unwrap_or(slid.len()));
+
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(CSV_HEADER);
     let opt = |value: Option<String>| value.unwrap_or_default();
-    for task in &report.tasks {
+    for task in tasks {
         let zone = report.zones.iter().find(|zone| zone.zone == task.zone);
         let rank_in_zone = report
             .ranking
@@ -71,5 +95,10 @@ pub fn render_csv(report: &Report) -> String {
         let _ = writer.write_record(&record);
     }
     let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
+    preamble + &String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// A line before the header, for people reading the file: `#` then the text on one line.
+fn comment_line(text: &str) -> String {
+    format!("# {}\n", text.replace(['\r', '\n'], " "))
 }

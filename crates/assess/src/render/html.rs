@@ -30,15 +30,16 @@ pub fn render_html(report: &Report) -> String {
     if let Err(error) = env.add_template("report.html", TEMPLATE) {
         return format!("<!doctype html><p>template error: {error}</p>");
     }
-    let drift_zones: Vec<String> =
-        report
-            .compare
-            .iter()
-            .flat_map(|compare| compare.zones.iter())
-            .map(|drift| {
-                if drift.slid { format!("SLID: {}", zone_drift_line(drift)) } else { zone_drift_line(drift) }
-            })
-            .collect();
+    let drift_zones: Vec<Value> = report
+        .compare
+        .iter()
+        .flat_map(|compare| compare.zones.iter())
+        .map(|drift| {
+            let text =
+                if drift.slid { format!("SLID: {}", zone_drift_line(drift)) } else { zone_drift_line(drift) };
+            context! { text => text, slid => drift.slid }
+        })
+        .collect();
     let drift_tasks: Vec<String> =
         report.compare.iter().flat_map(|compare| compare.tasks.iter()).map(task_drift_line).collect();
     let rest_cost: std::collections::BTreeMap<String, f64> = report

@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
+    for warning in &report.warnings {
+        let _ = writeln!(out, "> **Warning:** {}\n", escape(warning));
+    }
     let brand = &report.brand;
     let _ = writeln!(out, "# Ops automation punch list: {}\n", escape(&brand.name));
     let _ = writeln!(
@@ -20,6 +23,15 @@ pub fn render_markdown(report: &Report) -> String {
         fmt_usd(report.totals.monthly_cost_usd),
         fmt_hours(report.totals.weekly_hours)
     );
+    // The zones that slid are called out before anything else: drift is what a re-run is for.
+    if let Some(compare) = &report.compare {
+        let _ = writeln!(out, "## Since the previous run ({})\n", escape(&compare.previous));
+        for drift in &compare.zones {
+            let line = zone_drift_line(drift);
+            let _ = writeln!(out, "- {}", if drift.slid { format!("**Slid:** {line}") } else { line });
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(
         out,
         "| Zone | Score | Level | Hours/week | Leak rate | Affected orders/mo | Orders/mo | $/month | Target | Verdict |"
@@ -134,14 +146,10 @@ pub fn render_markdown(report: &Report) -> String {
             let _ = writeln!(out);
         }
     }
-    if let Some(compare) = &report.compare {
-        let _ = writeln!(out, "## Since the previous run ({})\n", escape(&compare.previous));
-        for drift in &compare.zones {
-            let line = zone_drift_line(drift);
-            let _ = writeln!(out, "- {}", if drift.slid { format!("**Slid:** {line}") } else { line });
-        }
+    if let Some(compare) = report.compare.as_ref().filter(|compare| !compare.tasks.is_empty()) {
+        let _ = writeln!(out, "## Task changes since the previous run ({})\n", escape(&compare.previous));
         for drift in &compare.tasks {
-            let _ = writeln!(out, "  - {}", escape(&task_drift_line(drift)));
+            let _ = writeln!(out, "- {}", escape(&task_drift_line(drift)));
         }
         let _ = writeln!(out);
     }

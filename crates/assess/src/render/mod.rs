@@ -47,7 +47,8 @@ pub fn fmt_orders(orders: f64) -> String {
 
 /// A share as a percentage with one decimal: `3.1%`.
 pub fn fmt_pct(rate: Option<f64>) -> String {
-    rate.map_or_else(|| "-".to_string(), |rate| format!("{:.1}%", rate * 100.0))
+    // `+ 0.0` turns a `-0.0` (from a report saved by an older version) into `0.0`, which prints without a sign.
+    rate.map_or_else(|| "-".to_string(), |rate| format!("{:.1}%", rate * 100.0 + 0.0))
 }
 
 pub fn fmt_score(score: Option<f64>) -> String {

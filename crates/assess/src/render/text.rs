@@ -11,6 +11,12 @@ use std::fmt::Write as _;
 pub fn render_text(report: &Report, color: bool) -> String {
     let style = Style { color };
     let mut out = String::new();
+    for warning in &report.warnings {
+        let _ = writeln!(out, "{}", style.yellow(&style.bold(&format!("WARNING: {warning}"))));
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out);
+    }
     let brand = &report.brand;
     let _ = writeln!(out, "{}", style.bold(&format!("Seam ops automation assessment: {}", brand.name)));
     let _ = writeln!(
@@ -21,6 +27,15 @@ pub fn render_text(report: &Report, color: bool) -> String {
         band_text(report)
     );
     let _ = writeln!(out);
+    // The zones that slid are called out before anything else: drift is what a re-run is for.
+    if let Some(compare) = &report.compare {
+        let _ = writeln!(out, "{}", style.bold(&format!("Since the previous run ({})", compare.previous)));
+        for drift in &compare.zones {
+            let text = zone_drift_line(drift);
+            let _ = writeln!(out, "  {}", if drift.slid { style.red(&format!("SLID {text}")) } else { text });
+        }
+        let _ = writeln!(out);
+    }
 
     let header = [
         "Zone",
@@ -154,15 +169,15 @@ pub fn render_text(report: &Report, color: bool) -> String {
                 writeln!(out, "  - {} (line {}): {}", diagnostic.task, diagnostic.line, diagnostic.message);
         }
     }
-    if let Some(compare) = &report.compare {
+    if let Some(compare) = report.compare.as_ref().filter(|compare| !compare.tasks.is_empty()) {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}", style.bold(&format!("Since the previous run ({})", compare.previous)));
-        for drift in &compare.zones {
-            let text = zone_drift_line(drift);
-            let _ = writeln!(out, "  {}", if drift.slid { style.red(&format!("SLID {text}")) } else { text });
-        }
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!("Task changes since the previous run ({})", compare.previous))
+        );
         for drift in &compare.tasks {
-            let _ = writeln!(out, "    - {}", task_drift_line(drift));
+            let _ = writeln!(out, "  - {}", task_drift_line(drift));
         }
     }
     let assumptions = &report.assumptions;
