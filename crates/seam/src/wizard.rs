@@ -282,21 +282,12 @@ pub fn parse_amount(answer: &str) -> Result<f64, String> {
 }
 
 fn parse_count(answer: &str) -> Result<u64, String> {
-    let cleaned: String = answer.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
-    cleaned.parse().map_err(|_| format!("{answer:?} is not a count; use a whole number, 0 or more"))
+    seam_assess::parse::parse_count(answer)
 }
 
-/// A leak rate: `0.03`, `3%` or `3.1 %`. A bare number above 1 is refused rather than guessed at.
+/// A leak rate: `0.03`, `3%` or `3.1 %`; a bare number above 1 is refused rather than guessed at (the file's reader).
 pub fn parse_leak_rate(answer: &str) -> Result<LeakRate, String> {
-    let answer = answer.trim();
-    let (number, divisor) = match answer.strip_suffix('%') {
-        Some(number) => (number.trim(), 100.0),
-        None => (answer, 1.0),
-    };
-    let refused =
-        || format!("{answer:?} is not a share of orders; use 0.0 to 1.0 (0.03) or a percentage (3%)");
-    let value: f64 = number.parse().map_err(|_| refused())?;
-    LeakRate::new(value / divisor).ok_or_else(refused)
+    seam_assess::parse::parse_leak_rate(answer)
 }
 
 fn parse_list(answer: &str) -> Vec<String> {

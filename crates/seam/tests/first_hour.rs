@@ -137,6 +137,9 @@ async fn the_readme_sequence_reaches_stripe_and_waits_for_the_next_attempt() {
     serve.stop();
 }
 
+/// How a server is configured: a name, its extra arguments and its environment.
+type Way<'a> = (&'a str, Vec<String>, Vec<(&'a str, &'a str)>);
+
 #[tokio::test]
 async fn the_stripe_connector_reaches_the_sandbox_however_it_is_configured() {
     let world = World::new();
@@ -157,7 +160,7 @@ async fn the_stripe_connector_reaches_the_sandbox_however_it_is_configured() {
         &format!("workflows = [{playbooks:?}]\n[sources.stripe]\nsecrets = [\"{SECRET}\"]\n"),
     );
     let env_stripe = [("SEAM_STRIPE_API_KEY", API_KEY), ("SEAM_STRIPE_BASE_URL", sandbox_url.as_str())];
-    let ways: Vec<(&str, Vec<String>, Vec<(&str, &str)>)> = vec![
+    let ways: Vec<Way> = vec![
         ("environment only", vec![], {
             let mut env = env_stripe.to_vec();
             env.push(("SEAM_STRIPE_WEBHOOK_SECRET", SECRET));
