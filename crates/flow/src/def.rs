@@ -280,6 +280,11 @@ pub struct WaitFor {
     /// it is false does not end the wait (it is audited as ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Template>,
+    /// `match`: the values of the event's `key` this run waits for, rendered over the step variables when the
+    /// wait starts (a SKU, or a list of them). With it, the event is routed to every run waiting for its value
+    /// instead of to the run whose key it names.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub matches: Option<Template>,
     pub timeout: Duration,
     pub on_timeout: Target,
 }

@@ -142,7 +142,7 @@ const BACKOFF_KEYS: &[&str] = &["first", "initial", "factor", "max"];
 const PAYDAY_KEYS: &[&str] = &["days", "within"];
 const BUSINESS_HOURS_KEYS: &[&str] = &["from", "to", "days", "utc_offset"];
 const WAIT_KEYS: &[&str] = &["until"];
-const WAIT_FOR_KEYS: &[&str] = &["event", "key", "when", "timeout", "on_timeout"];
+const WAIT_FOR_KEYS: &[&str] = &["event", "key", "when", "match", "timeout", "on_timeout"];
 const CONDITION_KEYS: &[&str] = &["if", "then", "else"];
 const ESCALATE_KEYS: &[&str] = &["team", "due", "title", "context", "retry", "on_dismiss", "choices"];
 const CHOICE_KEYS: &[&str] = &["label", "next", "fields"];
@@ -568,12 +568,25 @@ impl Reader<'_> {
             Some(field) => self.template(&field, Scope::Filter).map(Some),
             None => Some(None),
         };
+        let matches = match table.get("match") {
+            Some(field) => {
+                if table.get("key").is_none() {
+                    self.report_at(
+                        &field,
+                        "`match` needs the wait's own `key`: the value in the event it compares",
+                    );
+                }
+                self.template(&field, Scope::Step).map(Some)
+            }
+            None => Some(None),
+        };
         let timeout = self.required(&table, "timeout").and_then(|field| self.duration(&field));
         let on_timeout = self.optional_target(&table, "on_timeout", Target::Fail);
         Some(Action::WaitFor(WaitFor {
             event: event?,
             key: key?,
             when: when?,
+            matches: matches?,
             timeout: timeout?,
             on_timeout: on_timeout?,
         }))

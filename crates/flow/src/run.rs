@@ -276,10 +276,13 @@ pub enum Waiting {
     Timer {
         step: StepId,
     },
-    /// A `wait_for` step: a matching event, or the timer as timeout.
+    /// A `wait_for` step: a matching event, or the timer as timeout. `values` are what a `match` rendered: the
+    /// event key values the run waits for (empty without `match`).
     Event {
         step: StepId,
         event: EventType,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        values: Vec<String>,
     },
     /// An escalate step: a decision on `escalation`. The timer (if any) marks it overdue.
     Decision {
@@ -434,6 +437,36 @@ impl Workflow {
         keys
     }
 
+    /// The values this event names for `wait_for`s with `match`, with each wait's event type (`source:type`): the
+    /// runtime finds the runs waiting for them by value. Keys that fail to render are skipped.
+    pub fn matched_values(&self, event: &Event) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = self
+            .steps
+            .iter()
+            .filter_map(|step| match &step.action {
+                Action::WaitFor(wait_for)
+                    if wait_for.matches.is_some()
+                        && wait_for.event.source == event.source
+                        && wait_for.event.name == event.event_type =>
+                {
+                    let value = wait_for.key.render_key(&json!({ "event": event.payload })).ok()?;
+                    Some((wait_for.event.to_string(), value.as_str().to_owned()))
+                }
+                _ => None,
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// Whether any `wait_for` of this workflow waits by `match`.
+    pub fn waits_by_value(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| matches!(&step.action, Action::WaitFor(wait_for) if wait_for.matches.is_some()))
+    }
+
     /// Whether a started run of this workflow listens for this event's type (through `cancel_on` or a
     /// `wait_for`).
     pub fn listens_for(&self, event: &Event) -> bool {
@@ -448,7 +481,7 @@ impl Workflow {
             .iter()
             .flat_map(|cancel| cancel.events.iter().map(move |event| (event, &cancel.key)));
         let waits = self.steps.iter().filter_map(|step| match &step.action {
-            Action::WaitFor(wait_for) => Some((&wait_for.event, &wait_for.key)),
+            Action::WaitFor(wait_for) if wait_for.matches.is_none() => Some((&wait_for.event, &wait_for.key)),
             _ => None,
         });
         cancels.chain(waits)
@@ -723,7 +756,7 @@ impl<'d> Machine<'d> {
                 self.audit(AuditKind::Waiting, Some(&step.id), None, format!("wait over at {}", due.at));
                 self.succeed(step)
             }
-            Waiting::Event { step, event } => {
+            Waiting::Event { step, event, .. } => {
                 let step = self.step(&step)?;
                 let Action::WaitFor(wait_for) = &step.action else {
                     return Err(FlowError::UnknownStep(step.id.clone()));
@@ -768,11 +801,19 @@ impl<'d> Machine<'d> {
             self.cancel(format!("event {label}"), Some(event.payload.clone()));
             return Ok(());
         }
-        if let Waiting::Event { step, .. } = self.state.waiting.clone() {
+        if let Waiting::Event { step, values, .. } = self.state.waiting.clone() {
             let step = self.step(&step)?;
+            let named = |key: &Template| match key.render_key(&context) {
+                Ok(value) => values.iter().any(|wanted| wanted == value.as_str()),
+                Err(_) => false,
+            };
             if let Action::WaitFor(wait_for) = &step.action
                 && is_type(&wait_for.event)
-                && concerns_run(&wait_for.key)
+                && (if wait_for.matches.is_some() {
+                    named(&wait_for.key)
+                } else {
+                    concerns_run(&wait_for.key)
+                })
             {
                 if !self.wanted(wait_for, &event, Some(&step.id), &label) {
                     return Ok(());
@@ -786,7 +827,11 @@ impl<'d> Machine<'d> {
             .steps
             .iter()
             .filter_map(|step| match &step.action {
-                Action::WaitFor(wait_for) if is_type(&wait_for.event) && concerns_run(&wait_for.key) => {
+                Action::WaitFor(wait_for)
+                    if wait_for.matches.is_none()
+                        && is_type(&wait_for.event)
+                        && concerns_run(&wait_for.key) =>
+                {
                     Some(wait_for)
                 }
                 _ => None,
@@ -1025,7 +1070,8 @@ impl<'d> Machine<'d> {
                 self.step_state(&step.id).attempts += 1;
                 let run_key = self.state.key.clone();
                 let position = self.state.buffered.iter().position(|event| {
-                    event.source == wait_for.event.source
+                    wait_for.matches.is_none()
+                        && event.source == wait_for.event.source
                         && event.event_type == wait_for.event.name
                         && wait_for.key.render_key(&json!({ "event": event.payload })).ok() == run_key
                 });
@@ -1041,13 +1087,34 @@ impl<'d> Machine<'d> {
                     return Ok(Some(self.finish_step(step)));
                 }
                 let at = now.plus(wait_for.timeout);
+                let values = match &wait_for.matches {
+                    None => Vec::new(),
+                    Some(template) => match template.render(&self.context()) {
+                        Ok(value) => match_values(&value),
+                        Err(error) => {
+                            self.audit(
+                                AuditKind::TemplateFailed,
+                                Some(&step.id),
+                                None,
+                                format!("match: {error}"),
+                            );
+                            Vec::new()
+                        }
+                    },
+                };
+                let naming = if wait_for.matches.is_some() {
+                    format!(" naming {}", values.join(", "))
+                } else {
+                    String::new()
+                };
                 self.audit(
                     AuditKind::Waiting,
                     Some(&step.id),
                     None,
-                    format!("for {} until {at}", wait_for.event),
+                    format!("for {}{naming} until {at}", wait_for.event),
                 );
-                self.state.waiting = Waiting::Event { step: step.id.clone(), event: wait_for.event.clone() };
+                self.state.waiting =
+                    Waiting::Event { step: step.id.clone(), event: wait_for.event.clone(), values };
                 self.set_timer(at);
                 Ok(None)
             }
@@ -1402,7 +1469,7 @@ impl<'d> Machine<'d> {
             }
             Waiting::Call { step, attempt, .. } => format!("stale; {step} attempt {attempt} is not made yet"),
             Waiting::Timer { step } => format!("stale; the run waits in {step}"),
-            Waiting::Event { step, event } => format!("stale; the run waits in {step} for {event}"),
+            Waiting::Event { step, event, .. } => format!("stale; the run waits in {step} for {event}"),
             Waiting::Decision { escalation, .. } => {
                 format!("stale; the run waits for a decision on {escalation}")
             }
@@ -1468,5 +1535,18 @@ fn render_arg(arg: &Arg, context: &Value, path: &str, errors: &mut Vec<String>) 
                 .collect(),
         ),
         Arg::Table(table) => render_table(table, context, path, errors),
+    }
+}
+
+/// What a `match` rendered, as the values to wait for: a text, a number, or a list of them (others are dropped).
+fn match_values(value: &Value) -> Vec<String> {
+    let one = |value: &Value| match value {
+        Value::String(text) if !text.trim().is_empty() => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
     }
 }

@@ -1109,7 +1109,7 @@ fn show_state(state: &RunState) -> String {
         Waiting::Call { step, attempt, in_flight: true, .. } => format!("for {step}#{attempt} result"),
         Waiting::Call { step, attempt, .. } => format!("for {step}#{attempt} due"),
         Waiting::Timer { step } => format!("in {step}"),
-        Waiting::Event { step, event } => format!("in {step} for {event}"),
+        Waiting::Event { step, event, .. } => format!("in {step} for {event}"),
         Waiting::Decision { escalation, .. } => format!("for decision on {escalation}"),
     };
     let wake = state.wake_at().map_or("no wake-up".to_owned(), |at| format!("wakes at {at}"));

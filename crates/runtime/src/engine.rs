@@ -322,6 +322,29 @@ impl Engine {
                 }
             }
         }
+        // Runs that wait for a value this event names (a restock of a SKU), whatever their key.
+        for name in self.workflows.names() {
+            let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+            for def in self.workflows.versions_of(&name) {
+                wanted.extend(def.matched_values(&event));
+            }
+            for (event_type, value) in wanted {
+                for run_id in tx.runs_waiting(&name, &event_type, &value).await? {
+                    let Some(row) = tx.lock_run(&run_id).await? else { continue };
+                    if matches!(row.status.as_str(), "succeeded" | "failed" | "cancelled") {
+                        continue;
+                    }
+                    matched = true;
+                    let (def, state) = self.load_in(tx, &row).await?;
+                    let transition = self.decide(&def, &state, Input::Event(event.clone()), now)?;
+                    let concerning = Concerning { event_id: Some(&event.id), actor: None };
+                    let restarts = self.commit(tx, &def, Some(&row), transition, concerning, now).await?;
+                    for trigger in restarts {
+                        self.start_run(tx, &name, trigger, now).await?;
+                    }
+                }
+            }
+        }
         Ok(matched)
     }
 
@@ -486,6 +509,15 @@ impl Engine {
                     updated_at: now.unix_seconds(),
                 })
                 .await?;
+            }
+        }
+        // A run that waits by value (`wait_for` with `match`) is findable by those values while it waits.
+        if def.waits_by_value() {
+            match &state.waiting {
+                Waiting::Event { event, values, .. } if !state.is_finished() && !values.is_empty() => {
+                    tx.set_run_waits(&run_id, &def.name, &event.to_string(), values).await?;
+                }
+                _ => tx.set_run_waits(&run_id, &def.name, "", &[]).await?,
             }
         }
         let event_id = concerning

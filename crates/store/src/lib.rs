@@ -345,6 +345,17 @@ pub trait Tx: Send {
     /// The live (not finished) run for (workflow, key), locked.
     async fn live_run(&mut self, workflow: &str, key: &str) -> Result<Option<RunRow>>;
     async fn lock_run(&mut self, id: &str) -> Result<Option<RunRow>>;
+    /// Replaces what a run waits for by value (`wait_for` with `match`): `event` is `source:type`; no values
+    /// removes the run's rows.
+    async fn set_run_waits(
+        &mut self,
+        run_id: &str,
+        workflow: &str,
+        event: &str,
+        values: &[String],
+    ) -> Result<()>;
+    /// The runs of `workflow` waiting for `event` naming `value`, in id order.
+    async fn runs_waiting(&mut self, workflow: &str, event: &str, value: &str) -> Result<Vec<String>>;
     /// A stored workflow version's (source, origin), for a run pinned to a version this process did not load.
     async fn workflow_source(&mut self, name: &str, version: i64) -> Result<Option<(String, String)>>;
     /// Whether any run, live or finished, exists for (workflow, key).

@@ -467,6 +467,34 @@ impl Tx for BackendTx {
         found.as_ref().map(run_row).transpose()
     }
 
+    async fn set_run_waits(&mut self, run_id: &str, workflow: &str, event: &str, values: &[String]) -> Result<()> {
+        sqlx::query("DELETE FROM run_waits WHERE run_id = $1").bind(run_id).execute(&mut *self.tx).await?;
+        let mut unique: Vec<&String> = values.iter().collect();
+        unique.sort();
+        unique.dedup();
+        for value in unique {
+            sqlx::query("INSERT INTO run_waits (workflow, event, value, run_id) VALUES ($1, $2, $3, $4)")
+                .bind(workflow)
+                .bind(event)
+                .bind(value)
+                .bind(run_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn runs_waiting(&mut self, workflow: &str, event: &str, value: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT run_id FROM run_waits WHERE workflow = $1 AND event = $2 AND value = $3 ORDER BY run_id",
+        )
+        .bind(workflow)
+        .bind(event)
+        .bind(value)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
     async fn workflow_source(&mut self, name: &str, version: i64) -> Result<Option<(String, String)>> {
         Ok(sqlx::query_as("SELECT source, origin FROM workflows WHERE name = $1 AND version = $2")
             .bind(name)

@@ -599,7 +599,65 @@ async fn each_ledger_goes_to_its_own_sink(backend: Backend) {
     world.stop().await;
 }
 
+/// A `wait_for` with `match` waits for events naming a value (a SKU), not the run's key.
+const RESTOCK: &str = r#"
+name = "restock"
+zone = "fulfillment"
+version = 1
+
+[trigger]
+source = "test"
+event = "order.short"
+key = "{{ event.data.id }}"
+
+[[steps]]
+id = "await_restock"
+wait_for = { event = "test:stock.restocked", key = "{{ event.data.sku }}", match = "{{ trigger.data.skus }}", timeout = "2d", on_timeout = "record" }
+next = "record"
+
+[[steps]]
+id = "record"
+[steps.record]
+ledger = "inventory"
+order = "{{ trigger.data.id }}"
+restocked = "{{ steps.await_restock.result.data.sku if steps.await_restock.result else 'timed out' }}"
+"#;
+
+async fn a_restock_reaches_every_run_waiting_for_its_sku_and_no_other(backend: Backend) {
+    let Some(world) = World::start(backend, &[RESTOCK], "").await else { return };
+    let order = |id: &str, order: &str, skus: Value| json!({ "id": id, "type": "order.short", "data": { "id": order, "skus": skus } });
+    let restock = |id: &str, sku: &str| json!({ "id": id, "type": "stock.restocked", "data": { "id": sku, "sku": sku } });
+    world.send(&order("evt_o1", "ord_1", json!(["MUG-01", "TEE-M"]))).await;
+    world.send(&order("evt_o2", "ord_2", json!(["MUG-01"]))).await;
+    world.send(&order("evt_o3", "ord_3", json!(["CAP"]))).await;
+    world.settle().await;
+    let (status, answer) = world.send(&restock("evt_r0", "SOCKS")).await;
+    assert_eq!(status, 200);
+    world.settle().await;
+    assert!(world.ledger_lines().is_empty(), "no run waits for SOCKS: {answer}");
+    world.send(&restock("evt_r1", "MUG-01")).await;
+    world.settle().await;
+    let mut lines = world.ledger_lines();
+    lines.sort_by_key(|line| line["order"].as_str().unwrap().to_owned());
+    let orders: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["order"].as_str().unwrap(), l["restocked"].as_str().unwrap())).collect();
+    assert_eq!(
+        orders,
+        [("ord_1", "MUG-01"), ("ord_2", "MUG-01")],
+        "both runs short on MUG-01, and only they"
+    );
+    // A second restock of MUG-01 finds nobody waiting any more; CAP's run still waits, then times out.
+    world.send(&restock("evt_r2", "MUG-01")).await;
+    world.advance(3 * 86_400);
+    world.settle().await;
+    let lines = world.ledger_lines();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().any(|l| l["order"] == "ord_3" && l["restocked"] == "timed out"), "{lines:?}");
+    world.stop().await;
+}
+
 on_both_databases!(
+    a_restock_reaches_every_run_waiting_for_its_sku_and_no_other,
     each_ledger_goes_to_its_own_sink,
     named_choices_take_their_fields_and_their_own_next_step,
     a_retry_with_nothing_to_retry_is_refused_and_changes_nothing,
