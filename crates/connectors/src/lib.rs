@@ -1,7 +1,8 @@
 //! Seam's edges to outside systems. Everything here talks to (or checks bytes from) something Seam does not own:
 //!
-//! - [`verify`]: webhook signature verification for Stripe, Shopify, Zendesk and a generic HMAC source, and the
-//!   extraction of (event id, event type, payload) from a verified body. Pure: bytes and `now` in, verdict out.
+//! - [`verify`]: webhook signature verification for Stripe, Shopify, Zendesk, ShipBob (Standard Webhooks), Gorgias
+//!   (a shared token) and a generic HMAC source, and the extraction of (event id, event type, payload) from a
+//!   verified body. Pure: bytes and `now` in, verdict out.
 //! - [`http`]: the generic `http` call action (method, URL, headers, JSON body) with a host allow-list, and the
 //!   classification of HTTP failures into the engine's error classes.
 //! - [`ledger`]: ledger sinks (CSV or JSON-lines file, HTTP) that drop duplicate entries by idempotency key.
