@@ -42,6 +42,19 @@
 //!   one `order(id) { cancelledAt }`: an order already cancelled (by an earlier attempt whose answer was lost) is
 //!   the result, `{job: null, already_cancelled: true, cancelled_at}`, not a failure.
 //!
+//! # Access tokens
+//!
+//! Two kinds of app reach the Admin API. An app made in the shop's admin before 2026 (a "legacy custom app") has
+//! a permanent `shpat_…` token: [`ShopifyConnector::new`] takes it, sent as `X-Shopify-Access-Token`. Since
+//! January 2026 new apps are made in Shopify's Dev Dashboard, and an app the merchant installs on their own shop
+//! gets tokens by the client credentials grant: `POST {shop}/admin/oauth/access_token` with
+//! `grant_type=client_credentials&client_id=…&client_secret=…` (form-encoded) answers `{access_token, scope,
+//! expires_in}`, a token that lasts about 24 hours. With [`ShopifyConnector::with_client_credentials`] the
+//! connector fetches one when it first needs it, keeps it until five minutes (or a tenth of its life) before it
+//! expires, fetches a new one then, and once more if Shopify answers 401 (a token revoked early). A refused grant
+//! (400, 401: wrong id or secret, or the app not installed) is a fatal `request` error; the client secret and
+//! the token are never in a message.
+//!
 //! # Throttling and errors
 //!
 //! Shopify meters queries by cost from a bucket that refills at `restoreRate` points a second; every answer's
@@ -57,15 +70,19 @@
 //! 5xx retryable `server_error`; timeouts retryable `timeout`; connection failures retryable `network`. Messages
 //! never hold the access token.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::header::HeaderName;
+use reqwest::header::{HeaderName, HeaderValue};
 use seam_flow::{CallOutcome, ErrorKind};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::vendor::{Api, Args, Call, Credentials, Failure, fatal_request, short, short_key, unknown_action};
+use crate::vendor::{
+    Api, Args, Call, CallAuth, Credentials, Failure, fatal_request, sensitive_header, short, short_key,
+    unknown_action,
+};
 
 /// The API version in the path unless configured otherwise.
 pub const DEFAULT_API_VERSION: &str = "2026-10";
@@ -113,11 +130,30 @@ const REASONS: [(&str, &str); 6] = [
     ("other", "OTHER"),
 ];
 
-/// The Shopify connector. Cheap to clone. Its `Debug` never shows the access token.
+/// The Shopify connector. Cheap to clone (clones share a fetched token). Its `Debug` never shows a credential.
 #[derive(Debug, Clone)]
 pub struct ShopifyConnector {
     api: Api,
     version: String,
+    /// A Dev Dashboard app's client credentials, when configured: tokens are fetched with them.
+    grant: Option<Arc<ClientCredentials>>,
+}
+
+/// A client id and secret, and the token they last fetched.
+struct ClientCredentials {
+    client_id: String,
+    client_secret: String,
+    /// The current token and when to stop using it; one fetch at a time.
+    token: tokio::sync::Mutex<Option<(HeaderValue, Instant)>>,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 impl ShopifyConnector {
@@ -128,13 +164,37 @@ impl ShopifyConnector {
     pub fn new(base_url: impl Into<String>, access_token: impl Into<String>, timeout: Duration) -> Self {
         let token: String = access_token.into();
         let token = token.trim();
-        let missing = token
-            .is_empty()
-            .then(|| "no Shopify access token is configured (setting `shopify.access_token`)".to_owned());
+        let missing = token.is_empty().then(|| {
+            "no Shopify access token is configured (setting `shopify.access_token`, or `shopify.client_id` and \
+             `shopify.client_secret` for an app made in the Dev Dashboard)"
+                .to_owned()
+        });
         let credentials =
             Credentials::header(HeaderName::from_static("x-shopify-access-token"), token, missing);
         let api = Api::new("shopify", &base_url.into(), None, "shopify.shop_url", credentials, timeout);
-        ShopifyConnector { api, version: DEFAULT_API_VERSION.to_owned() }
+        ShopifyConnector { api, version: DEFAULT_API_VERSION.to_owned(), grant: None }
+    }
+
+    /// Fetches access tokens with the client credentials grant (an app made in Shopify's Dev Dashboard and
+    /// installed on the merchant's own shop; see the module documentation) instead of using a fixed token. Takes
+    /// precedence over the token given to [`ShopifyConnector::new`]. An empty id or secret changes nothing.
+    pub fn with_client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        let (client_id, client_secret): (String, String) = (client_id.into(), client_secret.into());
+        let (client_id, client_secret) = (client_id.trim().to_owned(), client_secret.trim().to_owned());
+        if client_id.is_empty() || client_secret.is_empty() {
+            return self;
+        }
+        self.api = self.api.with_secret(&client_secret);
+        self.grant = Some(Arc::new(ClientCredentials {
+            client_id,
+            client_secret,
+            token: tokio::sync::Mutex::new(None),
+        }));
+        self
     }
 
     /// Uses Admin API version `version` (`2026-10`, or `unstable`); empty keeps the default.
@@ -334,8 +394,19 @@ impl ShopifyConnector {
         let segments = ["admin", "api", self.version.as_str(), "graphql.json"];
         let call =
             Call::send_json(Method::POST, &segments, json!({ "query": query, "variables": variables }));
+        let mut auth = self.token(label, deadline, false).await?;
+        let mut renewed = false;
         loop {
-            let answer = self.api.send(label, &call, deadline).await?;
+            let answer = match self.api.send(label, &call.clone().with_auth(auth.clone()), deadline).await {
+                Ok(answer) => answer,
+                Err(failure) if failure.status == Some(401) && self.grant.is_some() && !renewed => {
+                    tracing::info!(label, "shopify: the token was refused; fetching a new one");
+                    auth = self.token(label, deadline, true).await?;
+                    renewed = true;
+                    continue;
+                }
+                Err(failure) => return Err(scrub_token(&auth, failure)),
+            };
             let body = answer.body;
             let errors: Vec<&Value> = match body.get("errors") {
                 Some(Value::Array(errors)) => errors.iter().collect(),
@@ -375,13 +446,66 @@ impl ShopifyConnector {
             let described: Vec<String> = errors.iter().take(3).map(|e| describe_graphql_error(e)).collect();
             let retryable = errors.iter().all(|e| error_code(e) == Some("INTERNAL_SERVER_ERROR"));
             let message = self.api.scrub(format!("{label}: GraphQL {}", described.join("; ")));
-            return Err(if retryable {
+            let failure = if retryable {
                 Failure::retryable(ErrorKind::ServerError, message)
             } else {
                 Failure::request(message)
-            });
+            };
+            return Err(scrub_token(&auth, failure));
         }
     }
+}
+
+impl ShopifyConnector {
+    /// The credential for the next request: the configured token, or (client credentials) the current token,
+    /// fetched when there is none, it is due to expire, or `renew` says the last one was refused.
+    async fn token(&self, label: &str, deadline: Instant, renew: bool) -> Result<CallAuth, Failure> {
+        let Some(grant) = &self.grant else { return Ok(CallAuth::Configured) };
+        let mut current = grant.token.lock().await;
+        if !renew
+            && let Some((token, until)) = current.as_ref()
+            && Instant::now() < *until
+        {
+            return Ok(CallAuth::Token(token.clone()));
+        }
+        let form = vec![
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            ("client_id".to_owned(), grant.client_id.clone()),
+            ("client_secret".to_owned(), grant.client_secret.clone()),
+        ];
+        let call = Call::send_form(&["admin", "oauth", "access_token"], form);
+        let answer = self.api.send(label, &call, deadline).await.map_err(|mut failure| {
+            if matches!(failure.status, Some(400 | 401 | 403)) {
+                failure.message.push_str(
+                    " (the client credentials grant was refused: check `shopify.client_id` and \
+                     `shopify.client_secret`, and that the app is installed on this shop)",
+                );
+            }
+            failure
+        })?;
+        let token = answer.body.get("access_token").and_then(Value::as_str).filter(|t| !t.trim().is_empty());
+        let Some(value) = token.and_then(sensitive_header) else {
+            return Err(Failure::retryable(
+                ErrorKind::ServerError,
+                format!("{label}: Shopify's token answer has no usable `access_token`"),
+            ));
+        };
+        let lifetime = answer.body.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
+        let margin = (lifetime / 10).min(300);
+        *current = Some((value.clone(), Instant::now() + Duration::from_secs(lifetime - margin)));
+        Ok(CallAuth::Token(value))
+    }
+}
+
+/// A failure's message without the fetched token, should Shopify ever echo it.
+fn scrub_token(auth: &CallAuth, mut failure: Failure) -> Failure {
+    if let CallAuth::Token(value) = auth
+        && let Ok(token) = value.to_str()
+        && token.len() >= 4
+    {
+        failure.message = failure.message.replace(token, "[redacted]");
+    }
+    failure
 }
 
 #[async_trait::async_trait]

@@ -35,9 +35,10 @@ pub(crate) struct Api {
     client: Result<reqwest::Client, Arc<str>>,
     /// `Err` when the configured base URL is unusable; every call then fails with the reason.
     base_url: Result<Url, Arc<str>>,
-    /// The credential header (`Authorization`, `X-Shopify-Access-Token`), marked sensitive; `Err` says which
-    /// setting is missing or unusable.
-    auth: Result<(HeaderName, HeaderValue), Arc<str>>,
+    /// The credential header's name (`Authorization`, `X-Shopify-Access-Token`).
+    auth_name: HeaderName,
+    /// Its value, marked sensitive; `Err` says which setting is missing or unusable.
+    auth: Result<HeaderValue, Arc<str>>,
     /// Texts removed from any message, should a vendor ever echo them: the credential and its encodings.
     secrets: Arc<[String]>,
     /// Headers every request carries besides the credential (ShipBob's channel id).
@@ -108,13 +109,28 @@ impl Credentials {
     }
 }
 
-/// One request: path segments under the base URL (each escaped), query pairs, a JSON body.
+/// One request: path segments under the base URL (each escaped), query pairs, a JSON or form body, and whose
+/// credentials it carries.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
     pub(crate) method: Method,
     pub(crate) segments: Vec<String>,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) json: Option<Value>,
+    /// A form body (sent instead of `json`); its values are secret (a client secret) and never logged.
+    pub(crate) form: Option<Vec<(String, String)>>,
+    pub(crate) auth: CallAuth,
+}
+
+/// The credential a call carries.
+#[derive(Debug, Clone)]
+pub(crate) enum CallAuth {
+    /// The API's configured credential header.
+    Configured,
+    /// This value in the API's credential header (a short-lived token fetched at run time), marked sensitive.
+    Token(HeaderValue),
+    /// None (the request that fetches a token).
+    Nothing,
 }
 
 impl Call {
@@ -124,6 +140,8 @@ impl Call {
             segments: segments.iter().map(|s| s.as_ref().to_owned()).collect(),
             query: Vec::new(),
             json: None,
+            form: None,
+            auth: CallAuth::Configured,
         }
     }
 
@@ -138,7 +156,25 @@ impl Call {
             segments: segments.iter().map(|s| s.as_ref().to_owned()).collect(),
             query: Vec::new(),
             json: Some(body),
+            form: None,
+            auth: CallAuth::Configured,
         }
+    }
+
+    pub(crate) fn send_form<S: AsRef<str>>(segments: &[S], form: Vec<(String, String)>) -> Call {
+        Call {
+            method: Method::POST,
+            segments: segments.iter().map(|s| s.as_ref().to_owned()).collect(),
+            query: Vec::new(),
+            json: None,
+            form: Some(form),
+            auth: CallAuth::Nothing,
+        }
+    }
+
+    pub(crate) fn with_auth(mut self, auth: CallAuth) -> Call {
+        self.auth = auth;
+        self
     }
 
     /// `/api/v2/users/1.json`, for messages (segments are checked ids and fixed words, query left out).
@@ -197,10 +233,8 @@ impl Api {
             tracing::error!(vendor, %reason, "a connector's client could not be built");
         }
         let auth = credentials.value.and_then(|value| {
-            let mut value = HeaderValue::from_str(&value)
-                .map_err(|_| "the credentials hold characters a header cannot carry".to_owned())?;
-            value.set_sensitive(true);
-            Ok((credentials.header, value))
+            sensitive_header(&value)
+                .ok_or_else(|| "the credentials hold characters a header cannot carry".to_owned())
         });
         let mut secrets: Vec<String> =
             credentials.secrets.into_iter().map(|s| s.trim().to_owned()).filter(|s| s.len() >= 4).collect();
@@ -210,6 +244,7 @@ impl Api {
             vendor,
             client,
             base_url,
+            auth_name: credentials.header,
             auth: auth.map_err(Arc::from),
             secrets: secrets.into(),
             extra_headers: Vec::new(),
@@ -225,6 +260,18 @@ impl Api {
             Err(_) => {
                 self.auth = Err(Arc::from(format!("the setting `{setting}` is not a valid header value")));
             }
+        }
+        self
+    }
+
+    /// The same API removing `secret` from messages too (a credential given after construction).
+    pub(crate) fn with_secret(mut self, secret: &str) -> Api {
+        let secret = secret.trim();
+        if secret.len() >= 4 {
+            let mut secrets: Vec<String> = self.secrets.to_vec();
+            secrets.push(secret.to_owned());
+            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            self.secrets = secrets.into();
         }
         self
     }
@@ -258,8 +305,13 @@ impl Api {
         let client = self.client.as_ref().map_err(|reason| {
             Failure::request(format!("{target}: the HTTP client could not be built: {reason}"))
         })?;
-        let (auth_name, auth_value) =
-            self.auth.as_ref().map_err(|reason| Failure::request(format!("{target}: {reason}")))?;
+        let auth = match &call.auth {
+            CallAuth::Configured => {
+                Some(self.auth.clone().map_err(|reason| Failure::request(format!("{target}: {reason}")))?)
+            }
+            CallAuth::Token(value) => Some(value.clone()),
+            CallAuth::Nothing => None,
+        };
         let mut url = base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(&call.segments);
@@ -279,12 +331,16 @@ impl Api {
             let mut builder = client
                 .request(call.method.clone(), url.clone())
                 .timeout(remaining)
-                .header(auth_name.clone(), auth_value.clone())
                 .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(value) = &auth {
+                builder = builder.header(self.auth_name.clone(), value.clone());
+            }
             for (name, value) in &self.extra_headers {
                 builder = builder.header(name.clone(), value.clone());
             }
-            if let Some(body) = &call.json {
+            if let Some(form) = &call.form {
+                builder = builder.form(form);
+            } else if let Some(body) = &call.json {
                 builder = builder.json(body);
             }
             tracing::debug!(%target, "vendor call");
@@ -363,6 +419,13 @@ impl Api {
         }
         message
     }
+}
+
+/// A header value marked sensitive (kept out of `Debug` output), or `None` if a header cannot carry the text.
+pub(crate) fn sensitive_header(value: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// The wait a 429 asks for: `Retry-After` (or `x-retry-after`) in seconds, whole or decimal. An HTTP-date or an

@@ -497,3 +497,84 @@ fn debug_never_shows_the_token() {
     assert!(text.contains("https://acme.myshopify.com/") && text.contains("2026-10"), "{text}");
     assert_eq!(connector.timeout(), Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn a_dev_dashboard_app_fetches_its_token_with_the_client_credentials_grant() {
+    const CLIENT_SECRET: &str = "shpss_client_SECRET_0123456789";
+    let tokens = std::sync::Arc::new(std::sync::Mutex::new(0));
+    let issued = std::sync::Arc::clone(&tokens);
+    let mock = Mock::start(move |seen, _| {
+        if seen.path == "/admin/oauth/access_token" {
+            let mut count = issued.lock().unwrap();
+            *count += 1;
+            return Reply::ok(
+                json!({ "access_token": format!("shpat_dynamic_{count}"), "scope": "read_orders",
+                                     "expires_in": 86399 }),
+            );
+        }
+        let current = format!("shpat_dynamic_{}", issued.lock().unwrap());
+        if seen.header("x-shopify-access-token") != Some(current) {
+            return Reply::json(401, json!({ "errors": "[API] Invalid API key or access token" }));
+        }
+        // The first token is revoked early: the third GraphQL request refuses it once.
+        if *issued.lock().unwrap() == 1 && seen.json()["variables"]["query"] == "email:late@b.co" {
+            return Reply::json(401, json!({ "errors": "[API] Invalid API key or access token" }));
+        }
+        data(json!({ "customers": { "nodes": [] } }))
+    })
+    .await;
+    let connector = ShopifyConnector::new(mock.url(), "", Duration::from_secs(5))
+        .with_client_credentials("0f1e2d3c4b5a", CLIENT_SECRET);
+    ok(connector.call("find_customer", &json!({ "email": "a@b.co" }), KEY).await);
+    // A clone shares the token: no second grant.
+    ok(connector.clone().call("find_customer", &json!({ "email": "c@d.co" }), KEY).await);
+    assert_eq!(*tokens.lock().unwrap(), 1);
+    let seen = mock.seen();
+    assert_eq!(seen[0].line(), "POST /admin/oauth/access_token");
+    assert_eq!(seen[0].header("content-type").as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(seen[0].header("x-shopify-access-token"), None);
+    let form = reqwest::Url::parse(&format!("http://x/?{}", seen[0].body)).unwrap();
+    let form: Vec<(String, String)> =
+        form.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    assert_eq!(
+        form,
+        [
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            ("client_id".to_owned(), "0f1e2d3c4b5a".to_owned()),
+            ("client_secret".to_owned(), CLIENT_SECRET.to_owned()),
+        ]
+    );
+    assert_eq!(seen[1].header("x-shopify-access-token").as_deref(), Some("shpat_dynamic_1"));
+
+    // A refused token is replaced once.
+    ok(connector.call("find_customer", &json!({ "email": "late@b.co" }), KEY).await);
+    assert_eq!(*tokens.lock().unwrap(), 2);
+    assert_eq!(
+        mock.lines()[3..],
+        [
+            "POST /admin/api/2026-10/graphql.json",
+            "POST /admin/oauth/access_token",
+            "POST /admin/api/2026-10/graphql.json"
+        ]
+    );
+
+    // A refused grant is fatal and says what to check, without the secret.
+    let refusing = Mock::start(|_, _| {
+        Reply::json(
+            400,
+            json!({ "error": "invalid_client",
+        "error_description": format!("Client authentication failed: {CLIENT_SECRET}") }),
+        )
+    })
+    .await;
+    let connector = ShopifyConnector::new(refusing.url(), "", Duration::from_secs(5))
+        .with_client_credentials("0f1e2d3c4b5a", CLIENT_SECRET);
+    let (class, message) =
+        err(connector.call("find_customer", &json!({ "email": "a@b.co" }), KEY).await, &[CLIENT_SECRET]);
+    assert_eq!(class, REQUEST);
+    assert!(
+        message.contains("POST /admin/oauth/access_token: HTTP 400") && message.contains("shopify.client_id"),
+        "{message}"
+    );
+    assert!(!format!("{connector:?}").contains(CLIENT_SECRET));
+}
