@@ -490,7 +490,9 @@ impl ShopifyConnector {
                 format!("{label}: Shopify's token answer has no usable `access_token`"),
             ));
         };
-        let lifetime = answer.body.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
+        // At most a week, whatever Shopify says, so the expiry instant cannot overflow.
+        let lifetime =
+            answer.body.get("expires_in").and_then(Value::as_u64).unwrap_or(3600).min(7 * 24 * 3600);
         let margin = (lifetime / 10).min(300);
         *current = Some((value.clone(), Instant::now() + Duration::from_secs(lifetime - margin)));
         Ok(CallAuth::Token(value))

@@ -126,6 +126,7 @@ use serde_json::{Value, json};
 use crate::http::{
     MAX_BODY_BYTES, build_client, classify_status, classify_transport, error_chain, excerpt, read_capped,
 };
+use crate::vendor::{fatal_request, short, type_name};
 
 /// Stripe's API, used when the configured base URL is empty.
 pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
@@ -832,63 +833,9 @@ fn idempotency_header(key: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(key).map_err(|_| "the idempotency key is not a valid header value".to_owned())
 }
 
+/// The configured base URL, or Stripe's when empty; see [`crate::vendor::parse_base_url`] for what is refused.
 fn parse_base_url(text: &str) -> Result<Url, String> {
-    let text = match text.trim() {
-        "" => DEFAULT_BASE_URL,
-        text => text,
-    };
-    let shown = short(text, 100);
-    let url = Url::parse(text).map_err(|e| format!("bad Stripe base URL `{shown}`: {e}"))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("bad Stripe base URL `{shown}`: it has no host"));
-    }
-    if url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return Err(format!("bad Stripe base URL `{shown}`: it must not have a query, fragment or user"));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
-            "bad Stripe base URL `{shown}`: http:// is allowed only to a loopback host (the API key would be sent \
-             in clear); use https://"
-        )),
-        other => Err(format!("bad Stripe base URL `{shown}`: scheme `{other}` is not https")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn fatal_request(message: String) -> CallOutcome {
-    CallOutcome::Err { class: ErrorClass::Fatal(ErrorKind::Request), message }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a table",
-    }
-}
-
-/// At most `max` characters of outside text, on one line.
-fn short(text: &str, max: usize) -> String {
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    match one_line.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &one_line[..at]),
-        None => one_line,
-    }
+    crate::vendor::parse_base_url("Stripe", text, Some(DEFAULT_BASE_URL), "stripe.base_url")
 }
 
 #[cfg(test)]
@@ -1050,6 +997,9 @@ mod tests {
         assert!(parse_base_url("ftp://api.stripe.com").is_err());
         assert!(parse_base_url("https://api.stripe.com/?x=1").is_err());
         assert!(parse_base_url("https://user:pw@api.stripe.com/").is_err());
+        assert!(
+            !parse_base_url("https://user:sk_live_123@api.stripe.com/").unwrap_err().contains("sk_live_123")
+        );
         assert!(parse_base_url("not a url").is_err());
     }
 

@@ -22,6 +22,9 @@ use crate::http::{
     MAX_BODY_BYTES, build_client, classify_status, classify_transport, error_chain, excerpt, read_capped,
 };
 
+/// The longest time budget a call is given, whatever the configured timeout.
+const MAX_BUDGET: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The longest `Retry-After` honoured by waiting (seconds); anything longer is reported at once.
 const MAX_RETRY_AFTER_SECS: f64 = 3600.0;
 
@@ -286,9 +289,10 @@ impl Api {
         self.timeout
     }
 
-    /// The instant a call started now must end by.
+    /// The instant a call started now must end by (a timeout beyond a year is taken as a year, so the sum cannot
+    /// overflow).
     pub(crate) fn deadline(&self) -> Instant {
-        Instant::now() + self.timeout
+        Instant::now() + self.timeout.min(MAX_BUDGET)
     }
 
     pub(crate) fn base_url(&self) -> Option<&Url> {
@@ -491,7 +495,7 @@ pub(crate) fn parse_base_url(
         (text, _) if !text.contains("://") => format!("https://{text}"),
         (text, _) => text.to_owned(),
     };
-    let shown = short(&text, 100);
+    let shown = short(&without_userinfo(&text), 100);
     let url = Url::parse(&text).map_err(|e| format!("bad {vendor} base URL `{shown}`: {e}"))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("bad {vendor} base URL `{shown}`: it has no host"));
@@ -511,6 +515,16 @@ pub(crate) fn parse_base_url(
              sent in clear); use https://"
         )),
         other => Err(format!("bad {vendor} base URL `{shown}`: scheme `{other}` is not https")),
+    }
+}
+
+/// A URL's text without a `user:password@` part, for messages: a credential written into a URL stays out of them.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else { return text.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[redacted]@{}", &rest[at + 1..]),
+        None => text.to_owned(),
     }
 }
 
@@ -807,5 +821,12 @@ mod tests {
         assert!(parse("http://acme.zendesk.com").unwrap_err().contains("in clear"));
         assert!(parse("http://127.0.0.1:9").is_ok());
         assert!(parse("https://acme.zendesk.com/?a=1").is_err());
+        let message = parse("https://agent:hunter22@acme.zendesk.com/x").unwrap_err();
+        assert!(
+            !message.contains("hunter22") && message.contains("[redacted]@acme.zendesk.com/x"),
+            "{message}"
+        );
+        let message = parse("https://agent:hunter22@").unwrap_err();
+        assert!(!message.contains("hunter22"), "{message}");
     }
 }
