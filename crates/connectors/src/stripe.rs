@@ -1,4 +1,5 @@
-//! The Stripe connector: pay, send and retrieve invoices and retrieve customers over Stripe's v1 API, with
+//! The Stripe connector: pay, send and retrieve invoices, retrieve customers, read a Checkout Session's lines and
+//! record facts in a PaymentIntent's metadata over Stripe's v1 API, with
 //! Stripe's errors classified into the engine's [`ErrorClass`] so a workflow retries what can succeed later
 //! and never retries what cannot.
 //!
@@ -13,11 +14,14 @@
 //! | `send_invoice` | `invoice` | `POST /v1/invoices/{invoice}/send`, form-encoded (empty), `Idempotency-Key` |
 //! | `retrieve_invoice` | `invoice` | `GET /v1/invoices/{invoice}`, no body |
 //! | `retrieve_customer` | `customer` | `GET /v1/customers/{customer}`, no body |
+//! | `checkout_line_items` | `session` | `GET /v1/checkout/sessions/{session}/line_items?limit=100&expand[]=data.price.product`, and the next pages (`starting_after`) while `has_more` |
+//! | `update_payment_intent` | `payment_intent`, `metadata` (a table) | `POST /v1/payment_intents/{payment_intent}` with `metadata[k]=v`, form-encoded, `Idempotency-Key` |
 //!
 //! [`StripeConnector::check_credentials`] (what `seam doctor` runs) makes one `GET /v1/invoices?limit=1` and
 //! says whether Stripe accepted the key ([`CredentialsError`] otherwise).
 //!
-//! Ids are checked before any URL is built: an invoice id is `in_` and a customer id `cus_`, followed by ASCII
+//! Ids are checked before any URL is built: an invoice id is `in_`, a customer id `cus_`, a Checkout Session id
+//! `cs_` and a PaymentIntent id `pi_`, followed by ASCII
 //! letters, digits or `_` (at most 255 characters in all), so nothing from an event can add a path segment, a
 //! query or an escape. A bad id, argument or action is a fatal `request` error and no request is made.
 //!
@@ -28,8 +32,16 @@
 //!
 //! # Result
 //!
-//! A 2xx answer is `Ok(<Stripe's JSON object>)` as Stripe sent it (the invoice or the customer), so a step can
-//! say `until = "{{ result.status == 'paid' }}"`. A 200 from `pay_invoice` whose invoice is not `paid` is still
+//! A 2xx answer is `Ok(<Stripe's JSON object>)` as Stripe sent it (the invoice, the customer or the
+//! PaymentIntent), so a step can say `until = "{{ result.status == 'paid' }}"`. `checkout_line_items` is the
+//! exception: its result is `{lines: [{sku, quantity, amount_total, currency, description, product}]}`, one entry
+//! per line of every page, where `sku` is the line's product's `metadata.sku` (`null` when the product has none:
+//! such a line cannot be stocked, and the workflow must say so) and `product` the product's id.
+//!
+//! `update_payment_intent` sends each `metadata` entry as `metadata[<key>]=<value>`: a string as it is, a number or
+//! boolean as its text, `null` as the empty string (which removes the key, as Stripe documents). Keys are 1 to 40
+//! characters without `[` or `]`, values at most 500 characters, at most 50 entries (Stripe's limits). Other keys
+//! the PaymentIntent holds are left as they are. A 200 from `pay_invoice` whose invoice is not `paid` is still
 //! `Ok`: the step's `until` decides. A 2xx whose body is not a JSON object is a retryable `server_error`.
 //!
 //! `pay_invoice` answered with a 400 `invalid_request_error` (Stripe's "Invoice is already paid" among them)
@@ -112,17 +124,28 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use seam_flow::{CallOutcome, ErrorClass, ErrorKind};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::http::{
     MAX_BODY_BYTES, build_client, classify_status, classify_transport, error_chain, excerpt, read_capped,
 };
+use crate::vendor::{fatal_request, short, type_name};
 
 /// Stripe's API, used when the configured base URL is empty.
 pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
 
 /// The actions this connector serves (the part after `stripe.`).
-pub const ACTIONS: [&str; 4] = ["pay_invoice", "send_invoice", "retrieve_invoice", "retrieve_customer"];
+pub const ACTIONS: [&str; 6] = [
+    "pay_invoice",
+    "send_invoice",
+    "retrieve_invoice",
+    "retrieve_customer",
+    "checkout_line_items",
+    "update_payment_intent",
+];
+
+/// The most pages of Checkout Session lines read (100 lines a page).
+const MAX_LINE_PAGES: usize = 10;
 
 /// Decline codes (and card error codes of the same name) that are never retried. See the module
 /// documentation for why each is here.
@@ -387,7 +410,7 @@ impl StripeConnector {
             return Err(CredentialsError::Config("no Stripe API key is configured".to_owned()));
         }
         let mut request = Request::get(vec!["v1", "invoices"], String::new());
-        request.query.push(("limit", "1".to_owned()));
+        request.query.push(("limit".to_owned(), "1".to_owned()));
         match self.send("check_credentials", &request, "").await {
             Ok(_) => Ok(()),
             Err(Failure { status: Some(401), .. }) => Err(CredentialsError::Rejected),
@@ -414,6 +437,12 @@ impl StripeConnector {
                 return fatal_request(format!("stripe.{}: {message}; no request was made", op.name()));
             }
         };
+        if op == Op::CheckoutLineItems {
+            return match self.line_items(request, idempotency_key).await {
+                Ok(value) => CallOutcome::Ok(value),
+                Err(failure) => CallOutcome::Err { class: failure.class, message: failure.message },
+            };
+        }
         let outcome = match self.send(op.name(), &request, idempotency_key).await {
             Ok(value) => return CallOutcome::Ok(value),
             Err(failure) => failure,
@@ -438,6 +467,29 @@ impl StripeConnector {
             }
         }
         CallOutcome::Err { class: outcome.class, message }
+    }
+
+    /// Every line of a Checkout Session, page by page, as `{lines: [...]}`.
+    async fn line_items(&self, mut request: Request, idempotency_key: &str) -> Result<Value, Failure> {
+        let mut lines = Vec::new();
+        for _ in 0..MAX_LINE_PAGES {
+            let page = self.send(Op::CheckoutLineItems.name(), &request, idempotency_key).await?;
+            let data = page.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+            lines.extend(data.iter().map(line));
+            let last = data.last().and_then(|item| item.get("id")).and_then(Value::as_str);
+            match (page.get("has_more").and_then(Value::as_bool), last) {
+                (Some(true), Some(last)) if is_id_text(last) => {
+                    request.query.retain(|(name, _)| name != "starting_after");
+                    request.query.push(("starting_after".to_owned(), last.to_owned()));
+                }
+                _ => return Ok(json!({ "lines": lines })),
+            }
+        }
+        Err(Failure::request(format!(
+            "stripe.checkout_line_items GET {}: the session has more than {} lines",
+            request.path(),
+            MAX_LINE_PAGES * 100
+        )))
     }
 
     /// Makes one request for `action` (named in messages); `Ok` is a 2xx JSON object.
@@ -569,6 +621,8 @@ enum Op {
     SendInvoice,
     RetrieveInvoice,
     RetrieveCustomer,
+    CheckoutLineItems,
+    UpdatePaymentIntent,
 }
 
 impl Op {
@@ -578,6 +632,8 @@ impl Op {
             "send_invoice" => Some(Op::SendInvoice),
             "retrieve_invoice" => Some(Op::RetrieveInvoice),
             "retrieve_customer" => Some(Op::RetrieveCustomer),
+            "checkout_line_items" => Some(Op::CheckoutLineItems),
+            "update_payment_intent" => Some(Op::UpdatePaymentIntent),
             _ => None,
         }
     }
@@ -588,6 +644,8 @@ impl Op {
             Op::SendInvoice => "send_invoice",
             Op::RetrieveInvoice => "retrieve_invoice",
             Op::RetrieveCustomer => "retrieve_customer",
+            Op::CheckoutLineItems => "checkout_line_items",
+            Op::UpdatePaymentIntent => "update_payment_intent",
         }
     }
 
@@ -596,6 +654,8 @@ impl Op {
             Op::PayInvoice => &["invoice", "payment_method", "off_session"],
             Op::SendInvoice | Op::RetrieveInvoice => &["invoice"],
             Op::RetrieveCustomer => &["customer"],
+            Op::CheckoutLineItems => &["session"],
+            Op::UpdatePaymentIntent => &["payment_intent", "metadata"],
         }
     }
 
@@ -614,7 +674,9 @@ impl Op {
                 let mut form = Vec::new();
                 match args.get("payment_method") {
                     None | Some(Value::Null) => {}
-                    Some(Value::String(pm)) if is_id_text(pm) => form.push(("payment_method", pm.clone())),
+                    Some(Value::String(pm)) if is_id_text(pm) => {
+                        form.push(("payment_method".to_owned(), pm.clone()))
+                    }
                     Some(Value::String(pm)) => {
                         return Err(format!(
                             "`payment_method` must be a Stripe id (letters, digits or `_`), not `{}`",
@@ -627,9 +689,9 @@ impl Op {
                 }
                 match args.get("off_session") {
                     None | Some(Value::Null) => {}
-                    Some(Value::Bool(b)) => form.push(("off_session", b.to_string())),
+                    Some(Value::Bool(b)) => form.push(("off_session".to_owned(), b.to_string())),
                     Some(Value::String(s)) if s == "true" || s == "false" => {
-                        form.push(("off_session", s.clone()))
+                        form.push(("off_session".to_owned(), s.clone()))
                     }
                     Some(other) => {
                         return Err(format!("`off_session` must be true or false, not {}", type_name(other)));
@@ -649,19 +711,119 @@ impl Op {
                 let id = stripe_id(args.get("customer"), "customer", "cus_")?;
                 Ok(Request::get(vec!["v1", "customers", &id], id.clone()))
             }
+            Op::CheckoutLineItems => {
+                let id = stripe_id(args.get("session"), "Checkout Session", "cs_")?;
+                let mut request =
+                    Request::get(vec!["v1", "checkout", "sessions", &id, "line_items"], id.clone());
+                request.query = vec![
+                    ("limit".to_owned(), "100".to_owned()),
+                    ("expand[]".to_owned(), "data.price.product".to_owned()),
+                ];
+                Ok(request)
+            }
+            Op::UpdatePaymentIntent => {
+                let id = stripe_id(args.get("payment_intent"), "PaymentIntent", "pi_")?;
+                let form = metadata_form(args.get("metadata"))?;
+                Ok(Request::post(vec!["v1", "payment_intents", &id], id.clone(), form))
+            }
         }
     }
 }
 
-/// One request to make: path segments under the base URL, and a form body for a POST.
+/// Stripe's metadata limits: keys, key length, value length.
+const MAX_METADATA_KEYS: usize = 50;
+const MAX_METADATA_KEY_CHARS: usize = 40;
+const MAX_METADATA_VALUE_CHARS: usize = 500;
+
+/// `metadata[k]=v` pairs for a table of metadata (see the module documentation).
+fn metadata_form(value: Option<&Value>) -> Result<Vec<(String, String)>, String> {
+    let Some(Value::Object(metadata)) = value else {
+        return Err(match value {
+            None => "`metadata` is missing; expected a table of keys and values".to_owned(),
+            Some(other) => format!("`metadata` must be a table, not {}", type_name(other)),
+        });
+    };
+    if metadata.is_empty() {
+        return Err("`metadata` is empty".to_owned());
+    }
+    if metadata.len() > MAX_METADATA_KEYS {
+        return Err(format!(
+            "`metadata` has {} keys; Stripe takes at most {MAX_METADATA_KEYS}",
+            metadata.len()
+        ));
+    }
+    let mut form = Vec::with_capacity(metadata.len());
+    for (key, value) in metadata {
+        let key_chars = key.chars().count();
+        if key.trim().is_empty()
+            || key_chars > MAX_METADATA_KEY_CHARS
+            || key.contains(['[', ']'])
+            || key.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "metadata key `{}` must be 1 to {MAX_METADATA_KEY_CHARS} characters without `[`, `]` or control \
+                 characters",
+                short(key, 60)
+            ));
+        }
+        let text = match value {
+            Value::Null => String::new(),
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            Value::Bool(b) => b.to_string(),
+            other => {
+                return Err(format!(
+                    "metadata `{}` must be a string, number or boolean, not {}",
+                    short(key, 40),
+                    type_name(other)
+                ));
+            }
+        };
+        if text.chars().count() > MAX_METADATA_VALUE_CHARS {
+            return Err(format!(
+                "metadata `{}` is longer than Stripe's {MAX_METADATA_VALUE_CHARS} characters",
+                short(key, 40)
+            ));
+        }
+        form.push((format!("metadata[{key}]"), text));
+    }
+    Ok(form)
+}
+
+/// One line of a Checkout Session, as `checkout_line_items` gives it.
+fn line(item: &Value) -> Value {
+    let product = item.pointer("/price/product");
+    let (sku, product_id) = match product {
+        Some(Value::Object(product)) => (
+            product
+                .get("metadata")
+                .and_then(|m| m.get("sku"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty()),
+            product.get("id").cloned().unwrap_or(Value::Null),
+        ),
+        // Not expanded: the id alone, no SKU to read.
+        Some(Value::String(id)) => (None, Value::String(id.clone())),
+        _ => (None, Value::Null),
+    };
+    json!({
+        "sku": sku,
+        "quantity": item.get("quantity").cloned().unwrap_or(Value::Null),
+        "amount_total": item.get("amount_total").cloned().unwrap_or(Value::Null),
+        "currency": item.get("currency").cloned().unwrap_or(Value::Null),
+        "description": item.get("description").cloned().unwrap_or(Value::Null),
+        "product": product_id,
+    })
+}
+
+/// One request to make: path segments under the base URL, query pairs, and a form body for a POST.
 #[derive(Debug)]
 struct Request {
     method: Method,
     segments: Vec<String>,
+    query: Vec<(String, String)>,
     /// `Some` for a POST (which then carries the idempotency key), even when empty.
-    form: Option<Vec<(&'static str, String)>>,
-    /// Query parameters (only the credentials check has any).
-    query: Vec<(&'static str, String)>,
+    form: Option<Vec<(String, String)>>,
     /// The object id the request is about.
     id: String,
 }
@@ -671,18 +833,18 @@ impl Request {
         Request {
             method: Method::GET,
             segments: segments.into_iter().map(str::to_owned).collect(),
-            form: None,
             query: Vec::new(),
+            form: None,
             id,
         }
     }
 
-    fn post(segments: Vec<&str>, id: String, form: Vec<(&'static str, String)>) -> Request {
+    fn post(segments: Vec<&str>, id: String, form: Vec<(String, String)>) -> Request {
         Request {
             method: Method::POST,
             segments: segments.into_iter().map(str::to_owned).collect(),
-            form: Some(form),
             query: Vec::new(),
+            form: Some(form),
             id,
         }
     }
@@ -728,63 +890,9 @@ fn idempotency_header(key: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(key).map_err(|_| "the idempotency key is not a valid header value".to_owned())
 }
 
+/// The configured base URL, or Stripe's when empty; see [`crate::vendor::parse_base_url`] for what is refused.
 fn parse_base_url(text: &str) -> Result<Url, String> {
-    let text = match text.trim() {
-        "" => DEFAULT_BASE_URL,
-        text => text,
-    };
-    let shown = short(text, 100);
-    let url = Url::parse(text).map_err(|e| format!("bad Stripe base URL `{shown}`: {e}"))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("bad Stripe base URL `{shown}`: it has no host"));
-    }
-    if url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return Err(format!("bad Stripe base URL `{shown}`: it must not have a query, fragment or user"));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
-            "bad Stripe base URL `{shown}`: http:// is allowed only to a loopback host (the API key would be sent \
-             in clear); use https://"
-        )),
-        other => Err(format!("bad Stripe base URL `{shown}`: scheme `{other}` is not https")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn fatal_request(message: String) -> CallOutcome {
-    CallOutcome::Err { class: ErrorClass::Fatal(ErrorKind::Request), message }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a table",
-    }
-}
-
-/// At most `max` characters of outside text, on one line.
-fn short(text: &str, max: usize) -> String {
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    match one_line.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &one_line[..at]),
-        None => one_line,
-    }
+    crate::vendor::parse_base_url("Stripe", text, Some(DEFAULT_BASE_URL), "stripe.base_url")
 }
 
 #[cfg(test)]
@@ -946,6 +1054,9 @@ mod tests {
         assert!(parse_base_url("ftp://api.stripe.com").is_err());
         assert!(parse_base_url("https://api.stripe.com/?x=1").is_err());
         assert!(parse_base_url("https://user:pw@api.stripe.com/").is_err());
+        assert!(
+            !parse_base_url("https://user:sk_live_123@api.stripe.com/").unwrap_err().contains("sk_live_123")
+        );
         assert!(parse_base_url("not a url").is_err());
     }
 

@@ -41,6 +41,35 @@
 //! Identity: event-subscription bodies carry `id` (a UUID) and `type` (`zen:event-type:ticket.created`) at the top
 //! level (Zendesk docs, "Webhooks event types").
 //!
+//! # ShipBob (Standard Webhooks)
+//!
+//! ShipBob signs its webhooks the Standard Webhooks way (<https://www.standardwebhooks.com>, "Verifying webhook
+//! authenticity"; the reference implementation is PyPI `standardwebhooks`). Headers `webhook-id`,
+//! `webhook-timestamp` (Unix seconds) and `webhook-signature`: one or more space-separated `v1,<base64>` items, each
+//! the base64 of HMAC-SHA256(`{webhook-id}.{webhook-timestamp}.{raw body}`). The key is not the secret's text: a
+//! secret is `whsec_` followed by base64, and the key is the decoded bytes (the prefix is optional, padding too, as
+//! in the reference library). The request is accepted if any `v1` matches under any secret and the timestamp is
+//! within the window (300 s both ways, as the reference library). Other signature versions (`v1a`, asymmetric) are
+//! ignored. A secret that is not base64 is unusable: it is skipped, and a verifier left with none rejects with
+//! [`VerifyError::BadSecret`] ([`Verifier::check_secrets`] says so at start-up).
+//!
+//! Identity: id from `webhook-id` (the same id on every redelivery, as the standard requires), type from
+//! `x-webhook-topic` (`order.shipped`, `order.shipment.delivered`, `return.created`; a body `topic` field is read
+//! when the header is absent), payload the body JSON.
+//!
+//! # Gorgias
+//!
+//! Gorgias signs nothing: its HTTP integrations send whatever URL, headers and body are configured in Gorgias
+//! (<https://docs.gorgias.com/en-US/http-integrations-81822>). So the integration is told to send a secret token in
+//! a header, `X-Seam-Token` unless [`Verifier::with_header`] names another, and the request is accepted if the
+//! header equals any configured secret. The comparison is of the SHA-256 digests, in constant time, so neither the
+//! time taken nor an early exit says how much of the token or its length was right. There is no timestamp and no
+//! body signature: anyone holding the token can send events, so it is a secret like the others (rotate it the same
+//! way, several secrets at once).
+//!
+//! Identity: body `id` and `type`, strings, as configured in the integration's body (`docs/connectors.md` gives the
+//! body to configure: `"id": "ticket-created-{{ticket.id}}"`, `"type": "ticket-created"`).
+//!
 //! # Generic
 //!
 //! For sources Seam signs itself or that can be told to sign this way (GitHub's `X-Hub-Signature-256` has the same
@@ -53,10 +82,11 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use serde_json::Value;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -73,6 +103,16 @@ pub const SHOPIFY_EVENT_ID: &str = "X-Shopify-Event-Id";
 pub const SHOPIFY_TOPIC: &str = "X-Shopify-Topic";
 pub const ZENDESK_SIGNATURE: &str = "X-Zendesk-Webhook-Signature";
 pub const ZENDESK_TIMESTAMP: &str = "X-Zendesk-Webhook-Signature-Timestamp";
+/// The Standard Webhooks headers ShipBob sends.
+pub const WEBHOOK_ID: &str = "webhook-id";
+pub const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
+pub const WEBHOOK_SIGNATURE: &str = "webhook-signature";
+/// ShipBob's event type header.
+pub const SHIPBOB_TOPIC: &str = "x-webhook-topic";
+/// The header a [`SourceKind::Gorgias`] source carries its token in unless configured otherwise.
+pub const DEFAULT_TOKEN_HEADER: &str = "X-Seam-Token";
+/// The prefix of a Standard Webhooks secret; the rest is the base64 of the key.
+pub const STANDARD_WEBHOOKS_SECRET_PREFIX: &str = "whsec_";
 
 /// Where a webhook comes from, which decides how it is signed and where its id and type are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -81,18 +121,40 @@ pub enum SourceKind {
     Stripe,
     Shopify,
     Zendesk,
+    /// ShipBob: Standard Webhooks signatures.
+    Shipbob,
+    /// Gorgias: a secret token in a header (Gorgias signs nothing).
+    Gorgias,
     Generic,
 }
 
 impl SourceKind {
-    /// The lower-case name used in configuration and URLs: `stripe`, `shopify`, `zendesk`, `generic`.
+    /// The lower-case name used in configuration and URLs: `stripe`, `shopify`, `zendesk`, `shipbob`, `gorgias`,
+    /// `generic`.
     pub const fn as_str(self) -> &'static str {
         match self {
             SourceKind::Stripe => "stripe",
             SourceKind::Shopify => "shopify",
             SourceKind::Zendesk => "zendesk",
+            SourceKind::Shipbob => "shipbob",
+            SourceKind::Gorgias => "gorgias",
             SourceKind::Generic => "generic",
         }
+    }
+
+    /// Every kind, in the order above.
+    pub const ALL: [SourceKind; 6] = [
+        SourceKind::Stripe,
+        SourceKind::Shopify,
+        SourceKind::Zendesk,
+        SourceKind::Shipbob,
+        SourceKind::Gorgias,
+        SourceKind::Generic,
+    ];
+
+    /// The kind named `name` (as [`SourceKind::as_str`] writes it), if any.
+    pub fn from_name(name: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 }
 
@@ -110,9 +172,10 @@ pub struct Verifier {
     pub kind: SourceKind,
     /// Several while a secret is rotated; a request signed under any of them is accepted. Blank ones are ignored.
     pub secrets: Vec<String>,
-    /// Seconds a signed timestamp may be from `now`, in either direction (Stripe and Zendesk only).
+    /// Seconds a signed timestamp may be from `now`, in either direction (Stripe, Zendesk and ShipBob).
     pub tolerance_secs: i64,
-    /// The header a [`SourceKind::Generic`] source signs in.
+    /// The header a [`SourceKind::Generic`] source signs in (default `X-Seam-Signature`), or a
+    /// [`SourceKind::Gorgias`] source carries its token in (default `X-Seam-Token`). Unused by the other kinds.
     pub generic_header: String,
 }
 
@@ -132,6 +195,9 @@ pub enum VerifyError {
     Mismatch,
     #[error("no webhook secret is configured for this source")]
     NoSecret,
+    /// Every configured secret is unusable for the scheme (a Standard Webhooks secret that is not base64).
+    #[error("no configured webhook secret is usable: {0}")]
+    BadSecret(String),
 }
 
 /// What a verified webhook is: its id (the deduplication key), its type and its JSON payload.
@@ -164,17 +230,19 @@ pub enum ParseError {
 }
 
 impl Verifier {
-    /// A verifier with the default tolerance (300 s) and generic header (`X-Seam-Signature`).
+    /// A verifier with the default tolerance (300 s) and header (`X-Seam-Signature` for a generic source,
+    /// `X-Seam-Token` for Gorgias).
     pub fn new<I, S>(kind: SourceKind, secrets: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        let header = if kind == SourceKind::Gorgias { DEFAULT_TOKEN_HEADER } else { DEFAULT_GENERIC_HEADER };
         Verifier {
             kind,
             secrets: secrets.into_iter().map(Into::into).collect(),
             tolerance_secs: DEFAULT_TOLERANCE_SECS,
-            generic_header: DEFAULT_GENERIC_HEADER.to_owned(),
+            generic_header: header.to_owned(),
         }
     }
 
@@ -190,10 +258,35 @@ impl Verifier {
         self
     }
 
+    /// The same verifier reading its signature (generic) or token (Gorgias) from another header; the same as
+    /// [`Verifier::with_generic_header`], under a name that fits both.
+    pub fn with_header(self, header: impl Into<String>) -> Self {
+        self.with_generic_header(header)
+    }
+
+    /// Whether every configured secret can be used by this source's scheme: `Err` names the first that cannot
+    /// (by position, never by value). Only Standard Webhooks (ShipBob) secrets can be malformed; meant for
+    /// start-up, so a mistyped secret is reported before the first webhook is refused.
+    pub fn check_secrets(&self) -> Result<(), String> {
+        if self.kind != SourceKind::Shipbob {
+            return Ok(());
+        }
+        for (n, secret) in self.secrets.iter().enumerate().filter(|(_, s)| !s.trim().is_empty()) {
+            if standard_webhooks_key(secret).is_none() {
+                return Err(format!(
+                    "{} secret number {} is not `whsec_` followed by base64 (the Standard Webhooks form)",
+                    self.kind,
+                    n + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the signature of `body` (the raw bytes as received) against `headers`, at `now_unix` seconds.
     ///
     /// Checks in order: a usable secret is configured, the signature header is present and well formed, the
-    /// signature matches, and (Stripe, Zendesk) the signed timestamp is within the window.
+    /// signature matches, and (Stripe, Zendesk, ShipBob) the signed timestamp is within the window.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now_unix: i64) -> Result<(), VerifyError> {
         let secrets: Vec<&[u8]> = self
             .secrets
@@ -209,8 +302,74 @@ impl Verifier {
             SourceKind::Stripe => self.verify_stripe(&secrets, headers, body, now_unix),
             SourceKind::Shopify => verify_shopify(&secrets, headers, body),
             SourceKind::Zendesk => self.verify_zendesk(&secrets, headers, body, now_unix),
+            SourceKind::Shipbob => self.verify_standard_webhooks(&secrets, headers, body, now_unix),
+            SourceKind::Gorgias => self.verify_token(&secrets, headers),
             SourceKind::Generic => self.verify_generic(&secrets, headers, body),
         }
+    }
+
+    /// Standard Webhooks (ShipBob): see the module documentation.
+    fn verify_standard_webhooks(
+        &self,
+        secrets: &[&[u8]],
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        let id = required_header(headers, WEBHOOK_ID)?;
+        let timestamp_text = required_header(headers, WEBHOOK_TIMESTAMP)?.trim();
+        let signature = required_header(headers, WEBHOOK_SIGNATURE)?;
+        if id.trim().is_empty() {
+            return Err(malformed(WEBHOOK_ID, "empty"));
+        }
+        let timestamp = parse_unix_seconds(timestamp_text)
+            .ok_or_else(|| malformed(WEBHOOK_TIMESTAMP, "not a whole number of Unix seconds"))?;
+        let mut saw_v1 = false;
+        let mut provided: Vec<Vec<u8>> = Vec::new();
+        for item in signature.split(' ').filter(|item| !item.is_empty()) {
+            let Some((version, text)) = item.split_once(',') else { continue };
+            if version == "v1" {
+                saw_v1 = true;
+                // A v1 that is not base64 cannot match; it is skipped rather than failing the others.
+                if let Ok(bytes) = BASE64.decode(text.trim()) {
+                    provided.push(bytes);
+                }
+            }
+        }
+        if !saw_v1 {
+            return Err(malformed(WEBHOOK_SIGNATURE, "no v1,<base64> signature"));
+        }
+        let keys: Vec<Vec<u8>> = secrets
+            .iter()
+            .filter_map(|secret| std::str::from_utf8(secret).ok().and_then(standard_webhooks_key))
+            .collect();
+        if keys.is_empty() {
+            return Err(VerifyError::BadSecret(
+                "a Standard Webhooks secret is `whsec_` followed by base64".to_owned(),
+            ));
+        }
+        let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        let matched = any_match(&keys, &provided, |key| {
+            hmac_sha256(key, &[id.as_bytes(), b".", timestamp_text.as_bytes(), b".", body])
+        });
+        if !matched {
+            return Err(VerifyError::Mismatch);
+        }
+        self.check_window(timestamp, now)
+    }
+
+    /// A shared token in a header (Gorgias): see the module documentation.
+    fn verify_token(&self, secrets: &[&[u8]], headers: &HeaderMap) -> Result<(), VerifyError> {
+        let name = self.generic_header.as_str();
+        let provided = required_header(headers, name)?.trim();
+        let provided_digest: [u8; 32] = Sha256::digest(provided.as_bytes()).into();
+        let mut matched = Choice::from(0);
+        for secret in secrets {
+            let secret = secret.trim_ascii();
+            let expected: [u8; 32] = Sha256::digest(secret).into();
+            matched |= expected[..].ct_eq(&provided_digest[..]);
+        }
+        if bool::from(matched) { Ok(()) } else { Err(VerifyError::Mismatch) }
     }
 
     fn verify_stripe(
@@ -346,6 +505,18 @@ fn parse_identity(kind: SourceKind, headers: &HeaderMap, body: &[u8]) -> Result<
         let payload: Value = serde_json::from_slice(body).map_err(ParseError::NotJson)?;
         return Ok(ParsedEvent { id: id.to_owned(), event_type: topic.to_owned(), payload });
     }
+    if kind == SourceKind::Shipbob {
+        let id = header_for_parse(headers, WEBHOOK_ID)?.ok_or(ParseError::MissingHeader(WEBHOOK_ID))?;
+        let payload: Value = serde_json::from_slice(body).map_err(ParseError::NotJson)?;
+        let topic = match header_for_parse(headers, SHIPBOB_TOPIC)? {
+            Some(topic) => topic.to_owned(),
+            None => match payload.get("topic") {
+                Some(Value::String(topic)) if !topic.trim().is_empty() => topic.trim().to_owned(),
+                _ => return Err(ParseError::MissingHeader("x-webhook-topic (or a body `topic`)")),
+            },
+        };
+        return Ok(ParsedEvent { id: id.to_owned(), event_type: topic, payload });
+    }
     let payload: Value = serde_json::from_slice(body).map_err(ParseError::NotJson)?;
     let Value::Object(object) = &payload else {
         return Err(ParseError::NotObject { found: json_kind(&payload) });
@@ -388,6 +559,28 @@ pub fn shopify_signature(body: &[u8], secret: &str) -> String {
 /// `X-Zendesk-Webhook-Signature-Timestamp`): base64 of HMAC-SHA256(timestamp + body).
 pub fn zendesk_signature(timestamp: &str, body: &[u8], secret: &str) -> String {
     BASE64.encode(hmac_sha256(secret.as_bytes(), &[timestamp.as_bytes(), body]))
+}
+
+/// The key of a Standard Webhooks secret: the base64 after the optional `whsec_` prefix, padded or not, decoded.
+/// `None` if that is not base64 or decodes to nothing.
+pub fn standard_webhooks_key(secret: &str) -> Option<Vec<u8>> {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let secret = secret.trim();
+    let encoded = secret.strip_prefix(STANDARD_WEBHOOKS_SECRET_PREFIX).unwrap_or(secret);
+    LENIENT.decode(encoded).ok().filter(|key| !key.is_empty())
+}
+
+/// A `webhook-signature` value (`v1,<base64>`) for a ShipBob (Standard Webhooks) delivery of `body` with message
+/// id `msg_id` at `timestamp` (Unix seconds), as the reference library's `Webhook.sign` makes it. `None` if the
+/// secret is not a Standard Webhooks secret. Used by tests, the sandbox and `seam trigger`.
+pub fn shipbob_signature(msg_id: &str, timestamp: i64, body: &[u8], secret: &str) -> Option<String> {
+    let key = standard_webhooks_key(secret)?;
+    let t = timestamp.to_string();
+    let mac = hmac_sha256(&key, &[msg_id.as_bytes(), b".", t.as_bytes(), b".", body]);
+    Some(format!("v1,{}", BASE64.encode(mac)))
 }
 
 /// The generic signature header value for `body`: `sha256=<hex HMAC-SHA256(body)>`.

@@ -122,7 +122,45 @@ async fn handle(
         ("GET", ["v1", "customers", id]) => {
             axum::Json(json!({ "id": id, "object": "customer", "email": "a@example.com" })).into_response()
         }
+        ("GET", ["v1", "checkout", "sessions", id, "line_items"]) => {
+            line_items(id, uri.query().unwrap_or(""))
+        }
+        ("POST", ["v1", "payment_intents", id]) => {
+            let form = reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(&body))).unwrap();
+            let metadata: serde_json::Map<String, Value> = form
+                .query_pairs()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("metadata[")?.strip_suffix(']').map(|k| (k.to_owned(), json!(v)))
+                })
+                .collect();
+            axum::Json(json!({ "id": id, "object": "payment_intent", "metadata": metadata })).into_response()
+        }
         _ => (StatusCode::IM_A_TEAPOT, "unexpected request").into_response(),
+    }
+}
+
+/// `cs_test_paged` has two pages of lines (the second after `starting_after=li_2`); other sessions one line.
+fn line_items(id: &str, query: &str) -> Response {
+    let line = |n: u32, sku: Option<&str>| {
+        let metadata = sku.map_or_else(|| json!({}), |sku| json!({ "sku": sku }));
+        json!({ "id": format!("li_{n}"), "object": "item", "quantity": n, "amount_total": 1000 * n,
+                "currency": "eur", "description": format!("Line {n}"),
+                "price": { "id": format!("price_{n}"), "product": { "id": format!("prod_{n}"), "object": "product",
+                                                                   "metadata": metadata } } })
+    };
+    let page = |data: Vec<Value>, has_more: bool| {
+        axum::Json(json!({ "object": "list", "data": data, "has_more": has_more,
+                           "url": format!("/v1/checkout/sessions/{id}/line_items") }))
+        .into_response()
+    };
+    match id {
+        "cs_test_paged" if query.contains("starting_after=li_2") => page(vec![line(3, None)], false),
+        "cs_test_paged" => page(vec![line(1, Some("TEE-BLK-M")), line(2, Some("MUG-01"))], true),
+        "cs_test_missing" => stripe_error(
+            404,
+            json!({ "type": "invalid_request_error", "code": "resource_missing", "message": "No such checkout.session" }),
+        ),
+        _ => page(vec![line(1, Some("TEE-BLK-M"))], false),
     }
 }
 
@@ -490,6 +528,92 @@ async fn a_base_url_path_is_a_prefix() {
     let connector = StripeConnector::new(server.url("/proxy/"), API_KEY, Duration::from_secs(10));
     ok(pay_invoice(&connector, "in_ok").await);
     assert_eq!(server.seen()[0].path, "/proxy/v1/invoices/in_ok/pay");
+}
+
+#[tokio::test]
+async fn checkout_line_items_reads_every_page_with_each_lines_sku() {
+    let server = Server::start().await;
+    let result =
+        ok(server.connector().call("checkout_line_items", &json!({ "session": "cs_test_paged" }), KEY).await);
+    assert_eq!(
+        result,
+        json!({ "lines": [
+            { "sku": "TEE-BLK-M", "quantity": 1, "amount_total": 1000, "currency": "eur", "description": "Line 1", "product": "prod_1" },
+            { "sku": "MUG-01", "quantity": 2, "amount_total": 2000, "currency": "eur", "description": "Line 2", "product": "prod_2" },
+            { "sku": null, "quantity": 3, "amount_total": 3000, "currency": "eur", "description": "Line 3", "product": "prod_3" },
+        ] })
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("GET", "/v1/checkout/sessions/cs_test_paged/line_items")
+        );
+        assert_eq!(request.header("idempotency-key"), None);
+        assert_eq!(request.header("authorization"), Some(format!("Bearer {API_KEY}")));
+    }
+    let pairs = |query: &Option<String>| {
+        let url = reqwest::Url::parse(&format!("http://x/?{}", query.clone().unwrap_or_default())).unwrap();
+        url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<Vec<_>>()
+    };
+    let limit = ("limit".to_owned(), "100".to_owned());
+    let expand = ("expand[]".to_owned(), "data.price.product".to_owned());
+    assert_eq!(pairs(&seen[0].query), vec![limit.clone(), expand.clone()]);
+    assert_eq!(pairs(&seen[1].query), vec![limit, expand, ("starting_after".to_owned(), "li_2".to_owned())]);
+
+    let (class, message) = err(server
+        .connector()
+        .call("checkout_line_items", &json!({ "session": "cs_test_missing" }), KEY)
+        .await);
+    assert_eq!(class, REQUEST);
+    assert!(message.contains("resource_missing"), "{message}");
+}
+
+#[tokio::test]
+async fn update_payment_intent_sets_metadata_keys_with_the_idempotency_key() {
+    let server = Server::start().await;
+    let args = json!({ "payment_intent": "pi_3Seam", "metadata": {
+        "seam_3pl_order": 9_007_199_254_740_993_u64, "seam_status": "handed_to_3pl", "seam_partial": false, "old": null } });
+    let result = ok(server.connector().call("update_payment_intent", &args, KEY).await);
+    assert_eq!(result["object"], "payment_intent");
+    assert_eq!(result["metadata"]["seam_3pl_order"], "9007199254740993");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].method.as_str(), seen[0].path.as_str()), ("POST", "/v1/payment_intents/pi_3Seam"));
+    assert_eq!(seen[0].header("idempotency-key").as_deref(), Some(KEY));
+    assert_eq!(seen[0].header("content-type").as_deref(), Some("application/x-www-form-urlencoded"));
+    let mut form = seen[0].form();
+    form.sort();
+    assert_eq!(
+        form,
+        vec![
+            ("metadata[old]".to_owned(), String::new()),
+            ("metadata[seam_3pl_order]".to_owned(), "9007199254740993".to_owned()),
+            ("metadata[seam_partial]".to_owned(), "false".to_owned()),
+            ("metadata[seam_status]".to_owned(), "handed_to_3pl".to_owned()),
+        ]
+    );
+
+    for bad in [
+        json!({ "payment_intent": "pi_1" }),
+        json!({ "payment_intent": "pi_1", "metadata": {} }),
+        json!({ "payment_intent": "pi_1", "metadata": "a=b" }),
+        json!({ "payment_intent": "pi_1", "metadata": { "a[b]": "x" } }),
+        json!({ "payment_intent": "pi_1", "metadata": { "k": { "nested": 1 } } }),
+        json!({ "payment_intent": "pi_1", "metadata": { "k": "v".repeat(501) } }),
+        json!({ "payment_intent": "pi_1", "metadata": { "k".repeat(41): "v" } }),
+        json!({ "payment_intent": "in_1", "metadata": { "k": "v" } }),
+        json!({ "payment_intent": "pi_1/../x", "metadata": { "k": "v" } }),
+    ] {
+        let (class, message) = err(server.connector().call("update_payment_intent", &bad, KEY).await);
+        assert_eq!(class, REQUEST, "{bad}: {message}");
+        assert!(message.contains("no request was made"), "{message}");
+    }
+    let (class, _) =
+        err(server.connector().call("checkout_line_items", &json!({ "session": "pi_1" }), KEY).await);
+    assert_eq!(class, REQUEST);
+    assert_eq!(server.seen().len(), 1);
 }
 
 #[test]

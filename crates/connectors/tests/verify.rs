@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use seam_connectors::verify::{
-    ParseError, SourceKind, Verifier, VerifyError, generic_signature, parse_event, shopify_signature,
-    stripe_signature_header, zendesk_signature,
+    ParseError, SourceKind, Verifier, VerifyError, generic_signature, parse_event, shipbob_signature,
+    shopify_signature, standard_webhooks_key, stripe_signature_header, zendesk_signature,
 };
 
 const STRIPE_BODY: &str = r#"{"id":"evt_test","object":"event","type":"invoice.payment_failed"}"#;
@@ -25,6 +25,14 @@ const ZENDESK_T: i64 = 1_713_374_290;
 const ZENDESK_BODY: &str = r#"{"type":"zen:event-type:ticket.created"}"#;
 const ZENDESK_SECRET: &str = "zsecret";
 const ZENDESK_SIGNATURE: &str = "VNl8ZaiqcV8jfsMy3JE6jqgpfeS7+5g4p8BaaL9XhzI=";
+
+// The Standard Webhooks specification's own example (standardwebhooks.com, "Signature scheme"), which the
+// reference library (PyPI `standardwebhooks` 1.1) reproduces.
+const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SW_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const SW_T: i64 = 1_614_265_330;
+const SW_BODY: &str = r#"{"test": 2432232314}"#;
+const SW_SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
 /// Headers from (name, value) pairs; names in any case, as they arrive on the wire.
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
@@ -63,6 +71,15 @@ fn fixtures(sub: &str) -> Option<PathBuf> {
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}, and CI=true forbids skipping");
     println!("SKIPPED: {message}");
     None
+}
+
+fn shipbob_headers(id: &str, timestamp: &str, signature: &str) -> HeaderMap {
+    headers(&[
+        ("webhook-id", id),
+        ("webhook-timestamp", timestamp),
+        ("webhook-signature", signature),
+        ("x-webhook-topic", "order.shipped"),
+    ])
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -430,6 +447,10 @@ fn hostile_input_never_panics() {
         Verifier::new(SourceKind::Generic, ["s"]),
         Verifier::new(SourceKind::Generic, ["s"]).with_generic_header("not a header name\n"),
         Verifier::new(SourceKind::Generic, ["s"]).with_generic_header(""),
+        Verifier::new(SourceKind::Shipbob, [SW_SECRET]),
+        Verifier::new(SourceKind::Shipbob, ["not base64 !"]),
+        Verifier::new(SourceKind::Gorgias, ["token"]),
+        Verifier::new(SourceKind::Gorgias, ["token"]).with_header("not a header name\n"),
     ];
     let huge_v1 = format!("t={STRIPE_T},{}", vec!["v1=00"; 50_000].join(","));
     let huge = "x".repeat(256 << 10);
@@ -459,6 +480,10 @@ fn hostile_input_never_panics() {
         "X-Zendesk-Webhook-Signature",
         "X-Zendesk-Webhook-Signature-Timestamp",
         "X-Seam-Signature",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "x-webhook-topic",
     ];
     let bodies: [&[u8]; 4] = [b"", b"\xff\xfe", b"{", &big_body];
     for value in &values {
@@ -473,7 +498,7 @@ fn hostile_input_never_panics() {
                 }
             }
         }
-        for kind in [SourceKind::Stripe, SourceKind::Shopify, SourceKind::Zendesk, SourceKind::Generic] {
+        for kind in SourceKind::ALL {
             for body in bodies {
                 assert!(parse_event(kind, &h, body).is_err());
             }
@@ -495,12 +520,168 @@ fn source_kinds_serialize_as_snake_case() {
         (SourceKind::Stripe, "stripe"),
         (SourceKind::Shopify, "shopify"),
         (SourceKind::Zendesk, "zendesk"),
+        (SourceKind::Shipbob, "shipbob"),
+        (SourceKind::Gorgias, "gorgias"),
         (SourceKind::Generic, "generic"),
     ] {
+        assert_eq!(SourceKind::from_name(name), Some(kind));
         assert_eq!(serde_json::to_string(&kind).expect("serialize"), format!("\"{name}\""));
         assert_eq!(serde_json::from_str::<SourceKind>(&format!("\"{name}\"")).expect("deserialize"), kind);
         assert_eq!(kind.to_string(), name);
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ShipBob (Standard Webhooks) and Gorgias (a token)
+
+#[test]
+fn shipbob_standard_webhooks_known_vector_is_made_and_verified() {
+    assert_eq!(shipbob_signature(SW_ID, SW_T, SW_BODY.as_bytes(), SW_SECRET).as_deref(), Some(SW_SIGNATURE));
+    let verifier = Verifier::new(SourceKind::Shipbob, [SW_SECRET]);
+    let h = shipbob_headers(SW_ID, "1614265330", SW_SIGNATURE);
+    for now in [SW_T, SW_T + 300, SW_T - 300] {
+        assert_eq!(verifier.verify(&h, SW_BODY.as_bytes(), now), Ok(()), "now = {now}");
+    }
+    for now in [SW_T + 301, SW_T - 301] {
+        assert!(
+            matches!(verifier.verify(&h, SW_BODY.as_bytes(), now), Err(VerifyError::Stale { .. })),
+            "{now}"
+        );
+    }
+    // The prefix is optional and padding may be left off, as in the reference library.
+    for secret in ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", " whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw "] {
+        assert_eq!(Verifier::new(SourceKind::Shipbob, [secret]).verify(&h, SW_BODY.as_bytes(), SW_T), Ok(()));
+    }
+    assert_eq!(standard_webhooks_key("whsec_YWJj"), Some(b"abc".to_vec()));
+    assert_eq!(standard_webhooks_key("whsec_YWI"), Some(b"ab".to_vec()));
+    assert_eq!(standard_webhooks_key("whsec_YWI="), Some(b"ab".to_vec()));
+    assert_eq!(standard_webhooks_key("whsec_"), None);
+    assert_eq!(standard_webhooks_key("whsec_not base64!"), None);
+}
+
+#[test]
+fn shipbob_accepts_any_v1_among_several_and_any_secret() {
+    let good = shipbob_signature(SW_ID, SW_T, SW_BODY.as_bytes(), SW_SECRET).unwrap();
+    let wrong = shipbob_signature(SW_ID, SW_T, SW_BODY.as_bytes(), "whsec_b3RoZXI=").unwrap();
+    let verifier = Verifier::new(SourceKind::Shipbob, ["whsec_cm90YXRlZCBvdXQ=", SW_SECRET]);
+    for signature in [
+        format!("{wrong} {good}"),
+        format!("v1a,bm90IGNoZWNrZWQ= {good}"),
+        format!("v1,!!notbase64!! {good}"),
+        format!("{good}  {wrong}"),
+    ] {
+        let h = shipbob_headers(SW_ID, "1614265330", &signature);
+        assert_eq!(verifier.verify(&h, SW_BODY.as_bytes(), SW_T), Ok(()), "{signature}");
+    }
+    // A forgery is a mismatch, not stale; every signed part counts.
+    let h = shipbob_headers(SW_ID, "1614265330", &good);
+    assert_eq!(verifier.verify(&h, br#"{"test": 2432232315}"#, SW_T), Err(VerifyError::Mismatch));
+    let other_id = shipbob_headers("msg_other", "1614265330", &good);
+    assert_eq!(verifier.verify(&other_id, SW_BODY.as_bytes(), SW_T), Err(VerifyError::Mismatch));
+    let other_time = shipbob_headers(SW_ID, "1614265331", &good);
+    assert_eq!(verifier.verify(&other_time, SW_BODY.as_bytes(), SW_T), Err(VerifyError::Mismatch));
+    let only_wrong = shipbob_headers(SW_ID, "1614265330", &wrong);
+    assert_eq!(verifier.verify(&only_wrong, SW_BODY.as_bytes(), SW_T + 10_000), Err(VerifyError::Mismatch));
+}
+
+#[test]
+fn shipbob_headers_and_secrets_are_checked() {
+    let verifier = Verifier::new(SourceKind::Shipbob, [SW_SECRET]);
+    let body = SW_BODY.as_bytes();
+    for missing in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        let pairs: Vec<(&str, &str)> =
+            [("webhook-id", SW_ID), ("webhook-timestamp", "1614265330"), ("webhook-signature", SW_SIGNATURE)]
+                .into_iter()
+                .filter(|(name, _)| *name != missing)
+                .collect();
+        assert_eq!(
+            verifier.verify(&headers(&pairs), body, SW_T),
+            Err(VerifyError::MissingHeader(missing.into()))
+        );
+    }
+    let reason = |h: HeaderMap| match verifier.verify(&h, body, SW_T) {
+        Err(VerifyError::Malformed { header, reason }) => format!("{header}: {reason}"),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        reason(shipbob_headers(SW_ID, "1614265330.5", SW_SIGNATURE)),
+        "webhook-timestamp: not a whole number of Unix seconds"
+    );
+    assert_eq!(
+        reason(shipbob_headers(SW_ID, "1614265330", "v2,abc")),
+        "webhook-signature: no v1,<base64> signature"
+    );
+    assert_eq!(reason(shipbob_headers(" ", "1614265330", SW_SIGNATURE)), "webhook-id: empty");
+
+    let h = shipbob_headers(SW_ID, "1614265330", SW_SIGNATURE);
+    let bad = Verifier::new(SourceKind::Shipbob, ["whsec_not base64!"]);
+    assert!(matches!(bad.verify(&h, body, SW_T), Err(VerifyError::BadSecret(_))));
+    let message = bad.check_secrets().unwrap_err();
+    assert!(message.contains("secret number 1") && !message.contains("not base64!"), "{message}");
+    assert_eq!(Verifier::new(SourceKind::Shipbob, [SW_SECRET, ""]).check_secrets(), Ok(()));
+    assert_eq!(Verifier::new(SourceKind::Shopify, ["anything"]).check_secrets(), Ok(()));
+    assert_eq!(Verifier::new(SourceKind::Shipbob, ["  "]).verify(&h, body, SW_T), Err(VerifyError::NoSecret));
+    // One usable secret among bad ones is enough.
+    assert_eq!(Verifier::new(SourceKind::Shipbob, ["whsec_!!", SW_SECRET]).verify(&h, body, SW_T), Ok(()));
+}
+
+#[test]
+fn shipbob_identity_is_the_message_id_and_the_topic() {
+    let h = shipbob_headers(SW_ID, "1614265330", SW_SIGNATURE);
+    let event =
+        parse_event(SourceKind::Shipbob, &h, br#"{"id": 9007199254740993, "status": "Completed"}"#).unwrap();
+    assert_eq!((event.id.as_str(), event.event_type.as_str()), (SW_ID, "order.shipped"));
+    assert_eq!(event.payload["id"].as_u64(), Some(9_007_199_254_740_993));
+    // Without the topic header, a body `topic` is read; with neither, it is refused.
+    let bare = headers(&[("webhook-id", SW_ID)]);
+    let event = parse_event(SourceKind::Shipbob, &bare, br#"{"topic": "return.created", "id": 1}"#).unwrap();
+    assert_eq!(event.event_type, "return.created");
+    assert!(matches!(parse_event(SourceKind::Shipbob, &bare, b"{}"), Err(ParseError::MissingHeader(_))));
+    assert!(matches!(
+        parse_event(SourceKind::Shipbob, &HeaderMap::new(), b"{}"),
+        Err(ParseError::MissingHeader("webhook-id"))
+    ));
+    assert!(matches!(parse_event(SourceKind::Shipbob, &h, b"not json"), Err(ParseError::NotJson(_))));
+}
+
+#[test]
+fn gorgias_token_must_equal_a_secret_in_its_header() {
+    let verifier = Verifier::new(SourceKind::Gorgias, ["old-token-1", "tok_2c8f0e4b9a"]);
+    let body = br#"{"id": "ticket-created-42", "type": "ticket-created"}"#;
+    for value in ["tok_2c8f0e4b9a", " tok_2c8f0e4b9a ", "old-token-1"] {
+        assert_eq!(verifier.verify(&headers(&[("X-Seam-Token", value)]), body, 0), Ok(()), "{value}");
+    }
+    for value in ["tok_2c8f0e4b9", "tok_2c8f0e4b9a0", "TOK_2C8F0E4B9A", "", "tok_2c8f0e4b9a,old-token-1"] {
+        assert_eq!(
+            verifier.verify(&headers(&[("x-seam-token", value)]), body, 0),
+            Err(VerifyError::Mismatch),
+            "{value}"
+        );
+    }
+    assert_eq!(
+        verifier.verify(&HeaderMap::new(), body, 0),
+        Err(VerifyError::MissingHeader("X-Seam-Token".into()))
+    );
+    let custom = verifier.clone().with_header("X-Gorgias-Secret");
+    assert_eq!(custom.verify(&headers(&[("X-Gorgias-Secret", "tok_2c8f0e4b9a")]), body, 0), Ok(()));
+    assert_eq!(
+        custom.verify(&headers(&[("X-Seam-Token", "tok_2c8f0e4b9a")]), body, 0),
+        Err(VerifyError::MissingHeader("X-Gorgias-Secret".into()))
+    );
+    assert_eq!(
+        Verifier::new(SourceKind::Gorgias, [""]).verify(&headers(&[("X-Seam-Token", "")]), body, 0),
+        Err(VerifyError::NoSecret)
+    );
+    let twice = headers(&[("X-Seam-Token", "tok_2c8f0e4b9a"), ("X-Seam-Token", "tok_2c8f0e4b9a")]);
+    assert!(matches!(verifier.verify(&twice, body, 0), Err(VerifyError::Malformed { .. })));
+    assert!(!format!("{verifier:?}").contains("tok_2c8f0e4b9a"));
+
+    let event = parse_event(SourceKind::Gorgias, &HeaderMap::new(), body).unwrap();
+    assert_eq!((event.id.as_str(), event.event_type.as_str()), ("ticket-created-42", "ticket-created"));
+    assert!(
+        parse_error(SourceKind::Gorgias, &HeaderMap::new(), r#"{"id": 42, "type": "ticket-created"}"#)
+            .contains("`id`")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
