@@ -38,6 +38,58 @@ pub struct Config {
     /// The Stripe connector (`stripe.*` actions). Enabled when an API key is set here or in `SEAM_STRIPE_API_KEY`.
     #[serde(default)]
     pub stripe: StripeConfig,
+    /// The `shopify.*` actions. Enabled when a shop URL and credentials are set (here or `SEAM_SHOPIFY_*`).
+    #[serde(default)]
+    pub shopify: ShopifyConfig,
+    /// The `shipbob.*` actions. Enabled when a token is set (here or `SEAM_SHIPBOB_TOKEN`).
+    #[serde(default)]
+    pub shipbob: ShipbobConfig,
+    /// The `zendesk.*` actions. Enabled when a base URL, e-mail and API token are set.
+    #[serde(default)]
+    pub zendesk: HelpdeskConfig,
+    /// The `gorgias.*` actions. Enabled when a base URL, e-mail and API key are set (`api_token` here).
+    #[serde(default)]
+    pub gorgias: HelpdeskConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopifyConfig {
+    /// `https://<shop>.myshopify.com`; `base_url` is the same setting.
+    #[serde(alias = "base_url")]
+    pub shop_url: Option<String>,
+    pub access_token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    #[serde(default = "default_shopify_version")]
+    pub api_version: String,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipbobConfig {
+    /// Default `https://api.shipbob.com`.
+    pub base_url: Option<String>,
+    pub token: Option<String>,
+    pub channel_id: Option<String>,
+    #[serde(default = "default_shipbob_version")]
+    pub api_version: String,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// Zendesk (`api_token`) and Gorgias (`api_key`, also accepted as `api_token`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskConfig {
+    pub base_url: Option<String>,
+    pub email: Option<String>,
+    #[serde(alias = "api_key")]
+    pub api_token: Option<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -132,6 +184,12 @@ pub struct EngineConfig {
     pub call_concurrency: usize,
 }
 
+fn default_shopify_version() -> String {
+    "2026-10".to_owned()
+}
+fn default_shipbob_version() -> String {
+    "2026-07".to_owned()
+}
 fn default_tolerance() -> i64 {
     300
 }
@@ -159,6 +217,34 @@ fn default_concurrency() -> usize {
 impl Default for StripeConfig {
     fn default() -> Self {
         StripeConfig { api_key: None, base_url: None, timeout_secs: default_timeout() }
+    }
+}
+impl Default for ShopifyConfig {
+    fn default() -> Self {
+        ShopifyConfig {
+            shop_url: None,
+            access_token: None,
+            client_id: None,
+            client_secret: None,
+            api_version: default_shopify_version(),
+            timeout_secs: default_timeout(),
+        }
+    }
+}
+impl Default for ShipbobConfig {
+    fn default() -> Self {
+        ShipbobConfig {
+            base_url: None,
+            token: None,
+            channel_id: None,
+            api_version: default_shipbob_version(),
+            timeout_secs: default_timeout(),
+        }
+    }
+}
+impl Default for HelpdeskConfig {
+    fn default() -> Self {
+        HelpdeskConfig { base_url: None, email: None, api_token: None, timeout_secs: default_timeout() }
     }
 }
 impl Default for IntakeConfig {
@@ -225,7 +311,7 @@ impl Config {
         for (name, source) in &self.sources {
             if source.kind.is_none() && vendor_kind(name).is_none() {
                 return Err(invalid(format!(
-                    "sources.{name}.kind: missing; use one of stripe, shopify, zendesk, generic"
+                    "sources.{name}.kind: missing; use one of stripe, shopify, shipbob, zendesk, gorgias, generic"
                 )));
             }
             if source.tolerance_secs <= 0 {
@@ -247,8 +333,16 @@ impl Config {
                 return Err(invalid(format!("{at}.format: {format:?}; use csv or jsonl")));
             }
         }
-        if self.stripe.timeout_secs == 0 {
-            return Err(invalid("stripe.timeout_secs: must be a positive number of seconds".into()));
+        for (section, timeout) in [
+            ("stripe", self.stripe.timeout_secs),
+            ("shopify", self.shopify.timeout_secs),
+            ("shipbob", self.shipbob.timeout_secs),
+            ("zendesk", self.zendesk.timeout_secs),
+            ("gorgias", self.gorgias.timeout_secs),
+        ] {
+            if timeout == 0 {
+                return Err(invalid(format!("{section}.timeout_secs: must be a positive number of seconds")));
+            }
         }
         if self.http.timeout_secs == 0 {
             return Err(invalid("http.timeout_secs: must be a positive number of seconds".into()));
@@ -262,7 +356,7 @@ impl Config {
     /// Applies `SEAM_<SOURCE>_WEBHOOK_SECRET` variables (comma-separated lists). A variable for stripe, shopify or
     /// zendesk enables that source even if the file does not name it.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
-        for vendor in ["stripe", "shopify", "zendesk"] {
+        for vendor in ["stripe", "shopify", "zendesk", "shipbob", "gorgias"] {
             self.sources.entry(vendor.to_owned()).or_insert_with(|| SourceConfig {
                 kind: vendor_kind(vendor),
                 secrets: Vec::new(),
@@ -286,6 +380,32 @@ impl Config {
         if let Some(url) = get("SEAM_STRIPE_BASE_URL").filter(|url| !url.trim().is_empty()) {
             self.stripe.base_url = Some(url.trim().to_owned());
         }
+        let value = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let set = |slot: &mut Option<String>, name: &str| {
+            if let Some(found) = value(name) {
+                *slot = Some(found);
+            }
+        };
+        set(&mut self.shopify.shop_url, "SEAM_SHOPIFY_SHOP_URL");
+        set(&mut self.shopify.shop_url, "SEAM_SHOPIFY_BASE_URL");
+        set(&mut self.shopify.access_token, "SEAM_SHOPIFY_ACCESS_TOKEN");
+        set(&mut self.shopify.client_id, "SEAM_SHOPIFY_CLIENT_ID");
+        set(&mut self.shopify.client_secret, "SEAM_SHOPIFY_CLIENT_SECRET");
+        if let Some(version) = value("SEAM_SHOPIFY_API_VERSION") {
+            self.shopify.api_version = version;
+        }
+        set(&mut self.shipbob.base_url, "SEAM_SHIPBOB_BASE_URL");
+        set(&mut self.shipbob.token, "SEAM_SHIPBOB_TOKEN");
+        set(&mut self.shipbob.channel_id, "SEAM_SHIPBOB_CHANNEL_ID");
+        if let Some(version) = value("SEAM_SHIPBOB_API_VERSION") {
+            self.shipbob.api_version = version;
+        }
+        set(&mut self.zendesk.base_url, "SEAM_ZENDESK_BASE_URL");
+        set(&mut self.zendesk.email, "SEAM_ZENDESK_EMAIL");
+        set(&mut self.zendesk.api_token, "SEAM_ZENDESK_API_TOKEN");
+        set(&mut self.gorgias.base_url, "SEAM_GORGIAS_BASE_URL");
+        set(&mut self.gorgias.email, "SEAM_GORGIAS_EMAIL");
+        set(&mut self.gorgias.api_token, "SEAM_GORGIAS_API_KEY");
         // A vendor source with no secret from anywhere is not enabled.
         self.sources.retain(|_, source| !source.secrets.is_empty());
     }
@@ -298,12 +418,7 @@ impl SourceConfig {
 }
 
 fn vendor_kind(name: &str) -> Option<SourceKind> {
-    match name {
-        "stripe" => Some(SourceKind::Stripe),
-        "shopify" => Some(SourceKind::Shopify),
-        "zendesk" => Some(SourceKind::Zendesk),
-        _ => None,
-    }
+    SourceKind::from_name(name).filter(|kind| *kind != SourceKind::Generic)
 }
 
 impl InboxRoute {
@@ -380,7 +495,9 @@ mod tests {
     fn every_default_is_the_same_however_the_section_is_given() {
         let absent = format!("{:?}", parsed(""));
         assert_eq!(absent, format!("{:?}", Config::default()));
-        let empty = parsed("[stripe]\n[intake]\n[http]\n[inbox]\n[engine]\n");
+        let empty = parsed(
+            "[stripe]\n[intake]\n[http]\n[inbox]\n[engine]\n[shopify]\n[shipbob]\n[zendesk]\n[gorgias]\n",
+        );
         assert_eq!(format!("{empty:?}"), absent);
         for config in [parsed(""), Config::default(), parsed("[stripe]\nbase_url = \"http://127.0.0.1:1\"\n")]
         {
@@ -391,6 +508,12 @@ mod tests {
             assert_eq!(config.engine.poll_ms, 200);
             assert_eq!(config.engine.reconcile_secs, 30);
             assert_eq!(config.engine.call_concurrency, 16);
+            assert_eq!(config.shopify.timeout_secs, 10);
+            assert_eq!(config.shopify.api_version, "2026-10");
+            assert_eq!(config.shipbob.timeout_secs, 10);
+            assert_eq!(config.shipbob.api_version, "2026-07");
+            assert_eq!(config.zendesk.timeout_secs, 10);
+            assert_eq!(config.gorgias.timeout_secs, 10);
         }
         let mut from_env = Config::default();
         from_env.apply_env(|name| match name {
@@ -400,6 +523,20 @@ mod tests {
         });
         assert_eq!(from_env.stripe.timeout_secs, 10);
         assert_eq!(from_env.stripe.api_key.as_deref(), Some("sk_test_1"));
+        let mut vendors = Config::default();
+        vendors.apply_env(|name| match name {
+            "SEAM_SHOPIFY_SHOP_URL" => Some("https://acme.myshopify.com".into()),
+            "SEAM_SHOPIFY_ACCESS_TOKEN" => Some("shpat_1".into()),
+            "SEAM_SHIPBOB_TOKEN" => Some("pat_1".into()),
+            "SEAM_GORGIAS_API_KEY" => Some("key_1".into()),
+            "SEAM_SHIPBOB_WEBHOOK_SECRET" => Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+            _ => None,
+        });
+        assert_eq!(vendors.shopify.timeout_secs, 10);
+        assert_eq!(vendors.shopify.access_token.as_deref(), Some("shpat_1"));
+        assert_eq!(vendors.shipbob.token.as_deref(), Some("pat_1"));
+        assert_eq!(vendors.gorgias.api_token.as_deref(), Some("key_1"));
+        assert_eq!(vendors.sources["shipbob"].kind_for("shipbob"), SourceKind::Shipbob);
     }
 
     #[test]

@@ -9,10 +9,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use seam_connectors::Connector;
+use seam_connectors::gorgias::GorgiasConnector;
 use seam_connectors::http::HttpConnector;
 use seam_connectors::ledger::{FileSink, HttpSink, LedgerFormat, LedgerSink};
+use seam_connectors::shipbob::ShipBobConnector;
+use seam_connectors::shopify::ShopifyConnector;
 use seam_connectors::stripe::{DEFAULT_BASE_URL, StripeConnector};
 use seam_connectors::verify::Verifier;
+use seam_connectors::zendesk::ZendeskConnector;
 use seam_flow::Clock;
 use seam_runtime::{
     Config, Engine, Intake, LedgerConfig, Ledgers, Metrics, Settings, Workflows, WorkflowsError,
@@ -59,6 +63,13 @@ pub struct RunningServer {
 /// writer, and serves the API on `options.listener`.
 pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<RunningServer> {
     let ServerOptions { store, clock, listener, default_ledger, connectors: extra } = options;
+    // A secret that cannot verify anything (a ShipBob secret that is not `whsec_` and base64) is refused at
+    // start rather than found out when the first webhook is turned away.
+    for (name, source) in &config.sources {
+        Verifier::new(source.kind_for(name), source.secrets.clone())
+            .check_secrets()
+            .map_err(|why| anyhow::anyhow!("sources.{name}: {why}"))?;
+    }
     let files = load_workflow_files(&config.workflows)?;
 
     let mut connectors: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
@@ -70,6 +81,7 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
         let stripe = StripeConnector::new(base, key.clone(), Duration::from_secs(config.stripe.timeout_secs));
         connectors.insert("stripe".to_owned(), Arc::new(stripe));
     }
+    vendor_connectors(config, &mut connectors);
     connectors.extend(extra);
     // Every call action must have a connector before anything is stored: a refused file must not pin its version.
     for file in &files {
@@ -188,6 +200,53 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
     });
     tracing::info!(%addr, db = store.backend(), workflows = ?workflows.names(), "seam is serving");
     Ok(RunningServer { addr, engine, ledger_path, ledger_paths, shutdown, tasks, http })
+}
+
+/// The vendor connectors whose credentials are set (`[shopify]`, `[shipbob]`, `[zendesk]`, `[gorgias]`, or their
+/// `SEAM_*` variables). A workflow calling one that is not set is refused at start, naming what is available.
+fn vendor_connectors(config: &Config, connectors: &mut BTreeMap<String, Arc<dyn Connector>>) {
+    let timeout = |secs: u64| Duration::from_secs(secs);
+    let shopify = &config.shopify;
+    let has_grant = shopify.client_id.is_some() && shopify.client_secret.is_some();
+    if let Some(shop) = &shopify.shop_url
+        && (shopify.access_token.is_some() || has_grant)
+    {
+        let mut connector = ShopifyConnector::new(
+            shop.clone(),
+            shopify.access_token.clone().unwrap_or_default(),
+            timeout(shopify.timeout_secs),
+        )
+        .with_api_version(shopify.api_version.clone());
+        if let (Some(id), Some(secret)) = (&shopify.client_id, &shopify.client_secret) {
+            connector = connector.with_client_credentials(id.clone(), secret.clone());
+        }
+        connectors.insert("shopify".to_owned(), Arc::new(connector));
+    }
+    let shipbob = &config.shipbob;
+    if let Some(token) = &shipbob.token {
+        let mut connector = ShipBobConnector::new(
+            shipbob.base_url.clone().unwrap_or_default(),
+            token.clone(),
+            timeout(shipbob.timeout_secs),
+        )
+        .with_api_version(shipbob.api_version.clone());
+        if let Some(channel) = &shipbob.channel_id {
+            connector = connector.with_channel_id(channel.clone());
+        }
+        connectors.insert("shipbob".to_owned(), Arc::new(connector));
+    }
+    let zendesk = &config.zendesk;
+    if let (Some(base), Some(email), Some(token)) = (&zendesk.base_url, &zendesk.email, &zendesk.api_token) {
+        let connector =
+            ZendeskConnector::new(base.clone(), email.clone(), token.clone(), timeout(zendesk.timeout_secs));
+        connectors.insert("zendesk".to_owned(), Arc::new(connector));
+    }
+    let gorgias = &config.gorgias;
+    if let (Some(base), Some(email), Some(key)) = (&gorgias.base_url, &gorgias.email, &gorgias.api_token) {
+        let connector =
+            GorgiasConnector::new(base.clone(), email.clone(), key.clone(), timeout(gorgias.timeout_secs));
+        connectors.insert("gorgias".to_owned(), Arc::new(connector));
+    }
 }
 
 /// A configured sink, and its file if it is one.
