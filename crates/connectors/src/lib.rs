@@ -30,3 +30,22 @@ use serde_json::Value;
 pub trait Connector: Send + Sync {
     async fn call(&self, action: &str, args: &Value, idempotency_key: &str) -> CallOutcome;
 }
+
+/// Stock levels (one per SKU and location) summed per SKU over its locations: `{sku: {field: total}}`, so a
+/// workflow can compare a line's quantity with one number. A SKU with no level is absent.
+pub(crate) fn sum_by_sku(levels: &[Value], fields: &[&str]) -> Value {
+    let mut totals = serde_json::Map::new();
+    for level in levels {
+        let Some(sku) = level.get("sku").and_then(Value::as_str) else { continue };
+        let entry = totals
+            .entry(sku.to_owned())
+            .or_insert_with(|| Value::Object(fields.iter().map(|f| ((*f).to_owned(), Value::from(0))).collect()));
+        for field in fields {
+            let add = level.get(*field).and_then(Value::as_i64).unwrap_or(0);
+            if let Some(total) = entry.get_mut(*field) {
+                *total = Value::from(total.as_i64().unwrap_or(0).saturating_add(add));
+            }
+        }
+    }
+    Value::Object(totals)
+}

@@ -188,7 +188,8 @@ impl ShipBobConnector {
                         missing.push(sku);
                     }
                 }
-                Ok(json!({ "levels": levels, "missing": missing }))
+                let by_sku = crate::sum_by_sku(&levels, &["fulfillable", "on_hand", "committed"]);
+                Ok(json!({ "levels": levels, "missing": missing, "by_sku": by_sku }))
             }
             Request::CreateOrder { reference_id, body } => {
                 let call = Call::send_json(Method::POST, &[v, "order"], body);

@@ -319,7 +319,8 @@ impl ShopifyConnector {
                     }
                 }
                 let missing: Vec<&String> = skus.iter().filter(|sku| !found.contains(sku.as_str())).collect();
-                Ok(json!({ "levels": levels, "missing": missing }))
+                let by_sku = crate::sum_by_sku(&levels, &["available", "on_hand", "committed"]);
+                Ok(json!({ "levels": levels, "missing": missing, "by_sku": by_sku }))
             }
             Request::AddOrderNote { order_id, note, key, tags } => {
                 let metafield = json!({
