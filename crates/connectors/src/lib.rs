@@ -37,9 +37,9 @@ pub(crate) fn sum_by_sku(levels: &[Value], fields: &[&str]) -> Value {
     let mut totals = serde_json::Map::new();
     for level in levels {
         let Some(sku) = level.get("sku").and_then(Value::as_str) else { continue };
-        let entry = totals
-            .entry(sku.to_owned())
-            .or_insert_with(|| Value::Object(fields.iter().map(|f| ((*f).to_owned(), Value::from(0))).collect()));
+        let entry = totals.entry(sku.to_owned()).or_insert_with(|| {
+            Value::Object(fields.iter().map(|f| ((*f).to_owned(), Value::from(0))).collect())
+        });
         for field in fields {
             let add = level.get(*field).and_then(Value::as_i64).unwrap_or(0);
             if let Some(total) = entry.get_mut(*field) {

@@ -213,7 +213,17 @@ fn environment<'source>() -> Environment<'source> {
     let mut environment = Environment::new();
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     environment.add_filter("fromjson", fromjson);
+    environment.add_filter("plus", plus);
     environment
+}
+
+/// `"2026-01-05T10:00:00Z" | plus("7d")`: the time that much later, as the same RFC 3339 text, so a template can
+/// compare it with `run.now` (texts in this one format order as the times do).
+fn plus(time: &str, duration: &str) -> Result<String, minijinja::Error> {
+    let bad = |what: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, what);
+    let at = crate::Timestamp::parse_rfc3339(time).map_err(|error| bad(format!("{time:?}: {error}")))?;
+    let by = crate::Duration::parse(duration).map_err(|error| bad(format!("{duration:?}: {error}")))?;
+    Ok(at.plus(by).to_string())
 }
 
 /// `"[1, 2]" | fromjson`: the value a JSON text holds, so a template that builds a list in a loop (and renders it

@@ -411,6 +411,54 @@ impl Config {
     }
 }
 
+impl Config {
+    /// What the `connector.*` actions still need, as the settings to give (`None` when they are ready): a
+    /// workflow calling a connector that is not ready is left out (without a config file) or refused.
+    pub fn connector_missing(&self, connector: &str) -> Option<&'static str> {
+        let set = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        match connector {
+            "http" => None,
+            "stripe" if set(&self.stripe.api_key) => None,
+            "stripe" => {
+                Some("a Stripe key: set SEAM_STRIPE_API_KEY, and SEAM_STRIPE_BASE_URL to use `seam sandbox`")
+            }
+            "shopify"
+                if set(&self.shopify.shop_url)
+                    && (set(&self.shopify.access_token)
+                        || (set(&self.shopify.client_id) && set(&self.shopify.client_secret))) =>
+            {
+                None
+            }
+            "shopify" => {
+                Some("a shop and its credentials: set SEAM_SHOPIFY_SHOP_URL and SEAM_SHOPIFY_ACCESS_TOKEN")
+            }
+            "shipbob" if set(&self.shipbob.token) => None,
+            "shipbob" => Some("a ShipBob token: set SEAM_SHIPBOB_TOKEN (and SEAM_SHIPBOB_CHANNEL_ID)"),
+            "zendesk"
+                if set(&self.zendesk.base_url)
+                    && set(&self.zendesk.email)
+                    && set(&self.zendesk.api_token) =>
+            {
+                None
+            }
+            "zendesk" => Some(
+                "Zendesk credentials: set SEAM_ZENDESK_BASE_URL, SEAM_ZENDESK_EMAIL and SEAM_ZENDESK_API_TOKEN",
+            ),
+            "gorgias"
+                if set(&self.gorgias.base_url)
+                    && set(&self.gorgias.email)
+                    && set(&self.gorgias.api_token) =>
+            {
+                None
+            }
+            "gorgias" => Some(
+                "Gorgias credentials: set SEAM_GORGIAS_BASE_URL, SEAM_GORGIAS_EMAIL and SEAM_GORGIAS_API_KEY",
+            ),
+            _ => Some("a connector Seam does not have"),
+        }
+    }
+}
+
 impl SourceConfig {
     pub fn kind_for(&self, name: &str) -> SourceKind {
         self.kind.or_else(|| vendor_kind(name)).unwrap_or(SourceKind::Generic)

@@ -64,24 +64,20 @@ pub fn effective_config(path: Option<&Path>) -> anyhow::Result<Config> {
 }
 
 /// Without a config file, the playbooks in `./playbooks` whose connectors are configured. A playbook that needs
-/// Stripe when no Stripe key is set is left out with a note, rather than refusing to start: the webhook source
-/// still works, and the note says how to enable the playbook.
+/// a vendor whose credentials are not set (Stripe, Shopify, ShipBob, Zendesk, Gorgias) is left out with a note,
+/// rather than refusing to start: the webhook sources still work, and the note says how to enable the playbook.
 fn usable_playbooks(config: &Config, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let files = load_workflow_files(&[folder.to_owned()]).map_err(|error| InputError(error.to_string()))?;
     let mut usable = Vec::new();
     for file in files {
         let missing = file.workflow.steps.iter().find_map(|step| match &step.action {
-            seam_flow::Action::Call(call) => (call.action.connector() == "stripe"
-                && config.stripe.api_key.is_none())
-            .then(|| call.action.0.clone()),
+            seam_flow::Action::Call(call) => {
+                config.connector_missing(call.action.connector()).map(|needs| (call.action.0.clone(), needs))
+            }
             _ => None,
         });
         match missing {
-            Some(action) => eprintln!(
-                "seam: not running {} ({action} needs a Stripe key: set SEAM_STRIPE_API_KEY, and \
-                 SEAM_STRIPE_BASE_URL to use `seam sandbox`)",
-                file.origin
-            ),
+            Some((action, needs)) => eprintln!("seam: not running {} ({action} needs {needs})", file.origin),
             None => usable.push(PathBuf::from(&file.origin)),
         }
     }
