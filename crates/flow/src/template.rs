@@ -214,6 +214,7 @@ fn environment<'source>() -> Environment<'source> {
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     environment.add_filter("fromjson", fromjson);
     environment.add_filter("plus", plus);
+    environment.add_filter("regex_find", regex_find);
     environment
 }
 
@@ -224,6 +225,17 @@ fn plus(time: &str, duration: &str) -> Result<String, minijinja::Error> {
     let at = crate::Timestamp::parse_rfc3339(time).map_err(|error| bad(format!("{time:?}: {error}")))?;
     let by = crate::Duration::parse(duration).map_err(|error| bad(format!("{duration:?}: {error}")))?;
     Ok(at.plus(by).to_string())
+}
+
+/// `"Where is #1042?" | regex_find("#[0-9]+")`: the first match of the pattern (`regex-lite` syntax), or none.
+fn regex_find(text: &str, pattern: &str) -> Result<minijinja::Value, minijinja::Error> {
+    let regex = regex_lite::Regex::new(pattern).map_err(|error| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("{pattern:?} is not a pattern: {error}"),
+        )
+    })?;
+    Ok(regex.find(text).map_or(minijinja::Value::from(()), |found| minijinja::Value::from(found.as_str())))
 }
 
 /// `"[1, 2]" | fromjson`: the value a JSON text holds, so a template that builds a list in a loop (and renders it
