@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use crate::SandboxHandle;
 use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError, random_id};
 
-pub(crate) fn router(handle: SandboxHandle) -> Router {
+/// Stripe's `/v1` routes and the Stripe admin routes; the caller adds the state.
+pub(crate) fn routes() -> Router<SandboxHandle> {
     Router::new()
         .route("/v1/customers/{id}", get(get_customer))
         .route("/v1/invoices/{id}", get(get_invoice))
@@ -31,8 +32,6 @@ pub(crate) fn router(handle: SandboxHandle) -> Router {
         .route("/_sandbox/invoices/{id}/automatic_retry", post(admin_automatic_retry))
         .route("/_sandbox/calls", get(admin_calls))
         .route("/_sandbox/events", get(admin_events))
-        .fallback(unrecognized)
-        .with_state(handle)
 }
 
 fn request_id() -> String {
@@ -54,6 +53,15 @@ fn respond(status: u16, body: &Value, request_id: &str, original_request: Option
         headers.insert("Original-Request", original);
     }
     response
+}
+
+/// A Stripe answer: the object, or the error in Stripe's shape.
+pub(crate) fn respond_stripe(result: Result<Value, StripeError>) -> Response {
+    let req = request_id();
+    match result {
+        Ok(object) => respond(200, &object, &req, None),
+        Err(e) => respond_error(&e, &req),
+    }
 }
 
 fn respond_error(e: &StripeError, request_id: &str) -> Response {
@@ -97,7 +105,7 @@ fn authorize(handle: &SandboxHandle, headers: &HeaderMap) -> Result<(), StripeEr
     )))
 }
 
-async fn retrieve(
+pub(crate) async fn retrieve(
     handle: SandboxHandle,
     headers: HeaderMap,
     what: &str,
@@ -135,7 +143,13 @@ async fn get_event(State(h): State<SandboxHandle>, headers: HeaderMap, Path(id):
 }
 
 /// Every `POST /v1/...`: authenticate, read the body and the `Idempotency-Key`, then let the state decide.
-fn v1_post(handle: &SandboxHandle, headers: &HeaderMap, uri: &Uri, body: &Bytes, action: Action) -> Response {
+pub(crate) fn v1_post(
+    handle: &SandboxHandle,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &Bytes,
+    action: Action,
+) -> Response {
     let req = request_id();
     if let Err(e) = authorize(handle, headers) {
         return respond_error(&e, &req);
@@ -249,7 +263,7 @@ async fn admin_events(State(h): State<SandboxHandle>) -> Response {
     respond_json(&json!({ "object": "list", "data": h.events() }))
 }
 
-async fn unrecognized(method: Method, uri: Uri) -> Response {
+pub(crate) async fn unrecognized(method: Method, uri: Uri) -> Response {
     let e = StripeError::new(
         404,
         "invalid_request_error",

@@ -182,6 +182,9 @@ pub struct CallCounts {
     pub charge_attempts: u64,
     /// Requests answered from an idempotency record.
     pub replays: u64,
+    /// Every request to any vendor's face, in the order answered: vendor, method, path, idempotency key or
+    /// `reference_id`, status, fault.
+    pub log: Vec<crate::calls::CallRecord>,
 }
 
 /// The requests that carried one idempotency key.
@@ -508,6 +511,7 @@ pub(crate) enum Action {
     Send(String),
     Void(String),
     MarkUncollectible(String),
+    UpdatePaymentIntent(String),
 }
 
 /// A `POST /v1/...` request as the HTTP layer hands it over.
@@ -552,6 +556,9 @@ pub struct Sandbox {
     saved: HashMap<String, Saved>,
     counts: CallCounts,
     outbox: Vec<String>,
+    /// Checkout sessions and payment intents (`stripe.rs`).
+    pub(crate) checkouts: Vec<crate::stripe::Checkout>,
+    pub(crate) payment_intents: Vec<crate::stripe::PaymentIntent>,
 }
 
 /// A Stripe-style id: the prefix, `_`, and 24 random base-62 characters.
@@ -596,7 +603,28 @@ impl Sandbox {
             saved: HashMap::new(),
             counts: CallCounts::default(),
             outbox: Vec::new(),
+            checkouts: Vec::new(),
+            payment_intents: Vec::new(),
         }
+    }
+
+    /// A customer made outside a renewal (the world's customers, a checkout's buyer); returns its `cus_…` id.
+    pub(crate) fn add_customer(&mut self, email: &str, name: &str, now: i64) -> String {
+        let customer = Customer {
+            id: new_id("cus"),
+            created: now,
+            email: email.to_owned(),
+            name: name.to_owned(),
+            currency: "usd".to_owned(),
+            timezone: "America/New_York".to_owned(),
+            payment_method: new_id("pm"),
+            delinquent: false,
+            invoices: 0,
+        };
+        let id = customer.id.clone();
+        self.customer_ids.insert(id.clone(), self.customers.len());
+        self.customers.push(customer);
+        id
     }
 
     /// Ids of events emitted since the last call, oldest first, for delivery.
@@ -872,6 +900,7 @@ impl Sandbox {
             Action::MarkUncollectible(id) => {
                 self.find_invoice(id, "invoice").and_then(|at| self.mark_uncollectible_at(at, cause, now))
             }
+            Action::UpdatePaymentIntent(id) => self.update_payment_intent(id, &params),
         };
         let (status, body) = match result {
             Ok(body) => (200, body),
@@ -963,7 +992,8 @@ impl Sandbox {
                 // Stripe's schedule moves only with its own attempts: a failed automatic attempt schedules the
                 // next automatic retry while any is left, and none after the last (Stripe has given up). A
                 // requested `pay` leaves the schedule as it was.
-                let gave_up = matches!(cause, Cause::Automatic) && inv.status == Status::Open && inv.retries_left == 0;
+                let gave_up =
+                    matches!(cause, Cause::Automatic) && inv.status == Status::Open && inv.retries_left == 0;
                 if matches!(cause, Cause::Automatic) && inv.status == Status::Open {
                     inv.next_payment_attempt = (inv.retries_left > 0).then_some(now + NEXT_ATTEMPT_AFTER);
                 }
@@ -1165,6 +1195,23 @@ impl Sandbox {
 
     /// Records an event about invoice `at` whose `data.object` is `object`, and queues it for delivery.
     fn emit_object(&mut self, at: usize, event_type: &str, object: Value, cause: Cause<'_>, now: i64) {
+        let object_id = self.invoices[at].id.clone();
+        self.record_event(object_id, event_type, object, cause, now);
+    }
+
+    /// Records an event Stripe sends on its own (no request caused it), such as `checkout.session.completed`.
+    pub(crate) fn emit_automatic(&mut self, object_id: String, event_type: &str, object: Value, now: i64) {
+        self.record_event(object_id, event_type, object, Cause::Automatic, now);
+    }
+
+    fn record_event(
+        &mut self,
+        object_id: String,
+        event_type: &str,
+        object: Value,
+        cause: Cause<'_>,
+        now: i64,
+    ) {
         let id = new_id("evt");
         let request = match cause {
             Cause::Automatic => json!({ "id": null, "idempotency_key": null }),
@@ -1187,7 +1234,7 @@ impl Sandbox {
             id: id.clone(),
             event_type: event_type.to_owned(),
             created: now,
-            object_id: self.invoices[at].id.clone(),
+            object_id,
             delivery: if self.webhooks { DeliveryStatus::Pending } else { DeliveryStatus::NotConfigured },
             attempts: Vec::new(),
             event,
@@ -1204,8 +1251,20 @@ fn check_params(action: &Action, params: &[(String, String)]) -> Result<(), Stri
     const PAY: &[&str] =
         &["expand", "forgive", "mandate", "off_session", "paid_out_of_band", "payment_method", "source"];
     const OTHER: &[&str] = &["expand"];
+    const PAYMENT_INTENT: &[&str] = &[
+        "description",
+        "expand",
+        "metadata",
+        "receipt_email",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+    ];
     const BOOLEANS: &[&str] = &["forgive", "off_session", "paid_out_of_band"];
-    let allowed = if matches!(action, Action::Pay(_)) { PAY } else { OTHER };
+    let allowed = match action {
+        Action::Pay(_) => PAY,
+        Action::UpdatePaymentIntent(_) => PAYMENT_INTENT,
+        _ => OTHER,
+    };
     for (name, value) in params {
         let base = name.split('[').next().unwrap_or(name);
         if !allowed.contains(&base) {

@@ -720,7 +720,8 @@ async fn stripes_automatic_retries_schedule_count_and_end_as_configured() {
         }
     };
 
-    let request = json!({ "amount": 4900, "outcome": "never", "smart_retries": 2, "end_of_retries": "uncollectible" });
+    let request =
+        json!({ "amount": 4900, "outcome": "never", "smart_retries": 2, "end_of_retries": "uncollectible" });
     let invoice = renew(&http, &base, request).await.remove(0);
     let id = invoice["id"].as_str().unwrap().to_owned();
     let first_next = invoice["next_payment_attempt"].as_i64().expect("a retry is scheduled");
@@ -754,7 +755,9 @@ async fn stripes_automatic_retries_schedule_count_and_end_as_configured() {
         .events()
         .into_iter()
         .filter(|event| event.object_id == id)
-        .map(|event| (event.event_type.clone(), event.event["data"]["object"]["next_payment_attempt"].clone()))
+        .map(|event| {
+            (event.event_type.clone(), event.event["data"]["object"]["next_payment_attempt"].clone())
+        })
         .collect();
     let types: Vec<&str> = events.iter().map(|(kind, _)| kind.as_str()).collect();
     assert_eq!(
@@ -793,7 +796,12 @@ async fn stripes_automatic_retries_schedule_count_and_end_as_configured() {
     let (status, invoice) = retry(id.clone()).await;
     assert_eq!(status, 200);
     assert_eq!(invoice["status"], "paid");
-    let paid = sb.state().events().into_iter().find(|e| e.object_id == id && e.event_type == "invoice.paid").unwrap();
+    let paid = sb
+        .state()
+        .events()
+        .into_iter()
+        .find(|e| e.object_id == id && e.event_type == "invoice.paid")
+        .unwrap();
     assert_eq!(paid.event["request"]["idempotency_key"], Value::Null);
 
     // A bad setting is refused with the parameter named.
