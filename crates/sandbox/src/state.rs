@@ -608,16 +608,17 @@ impl Sandbox {
         }
     }
 
-    /// A customer made outside a renewal (the world's customers, a checkout's buyer); returns its `cus_…` id.
-    pub(crate) fn add_customer(&mut self, email: &str, name: &str, now: i64) -> String {
+    /// A customer made outside a renewal (the world's customers, a checkout's buyer), with the id the world
+    /// drew for it.
+    pub(crate) fn add_customer(&mut self, id: String, email: &str, name: &str, now: i64) -> String {
         let customer = Customer {
-            id: new_id("cus"),
+            payment_method: format!("pm_{}", id.trim_start_matches("cus_")),
+            id,
             created: now,
             email: email.to_owned(),
             name: name.to_owned(),
             currency: "usd".to_owned(),
             timezone: "America/New_York".to_owned(),
-            payment_method: new_id("pm"),
             delinquent: false,
             invoices: 0,
         };

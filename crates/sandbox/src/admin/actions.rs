@@ -128,7 +128,8 @@ impl World {
         let customer = match known.and_then(|c| self.customers[c].stripe_id.clone()) {
             Some(id) => id,
             None => {
-                let id = self.stripe.add_customer(&email, &name, now);
+                let id = self.ids.token_id("cus_", 14);
+                let id = self.stripe.add_customer(id, &email, &name, now);
                 if let Some(c) = known {
                     self.customers[c].stripe_id = Some(id.clone());
                 }

@@ -197,7 +197,8 @@ impl World {
             let at = self.customers.len() - 1;
             self.zendesk_user_for(at, created);
             self.gorgias_customer_for(&email, Some(&format!("{first} {last}")), created);
-            let stripe_id = self.stripe.add_customer(&email, &format!("{first} {last}"), created);
+            let stripe_id = self.ids.token_id("cus_", 14);
+            let stripe_id = self.stripe.add_customer(stripe_id, &email, &format!("{first} {last}"), created);
             self.customers[at].stripe_id = Some(stripe_id);
         }
     }
