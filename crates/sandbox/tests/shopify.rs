@@ -188,7 +188,8 @@ async fn order_cancel_under_an_idempotent_key_happens_once_and_changes_the_world
 #[tokio::test]
 async fn notes_and_tags_add_to_what_the_order_holds() {
     let w = world(7, |_| {}).await;
-    let order = w.handle().world().orders.remove(0);
+    let order = w.handle().world().orders.remove(1);
+    assert!(order.tags.is_empty());
     let set = r#"mutation($m: [MetafieldsSetInput!]!) {
         metafieldsSet(metafields: $m) { metafields { key value } userErrors { field message code elementIndex } } }"#;
     let note = |key: &str, value: &str| json!({ "m": [{ "ownerId": order.id, "namespace": "seam", "key": key, "type": "multi_line_text_field", "value": value }] });

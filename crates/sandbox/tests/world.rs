@@ -159,6 +159,20 @@ async fn an_order_placed_in_shopify_is_created_once_at_the_3pl() {
     assert_eq!((status, again), (422, json!({ "": ["Cannot insert order with existing ReferenceId"] })));
     let (_, found) = w.get(&format!("/{VERSION}/order?ReferenceIds={id}")).await;
     assert_eq!(found.as_array().unwrap().len(), 1);
+    let mut untyped = body.clone();
+    untyped.as_object_mut().unwrap().remove("type");
+    untyped["reference_id"] = json!("another");
+    untyped["products"] = json!([{ "reference_id": "NOT-A-SKU", "quantity": 1 }]);
+    let (status, refused) = w.shipbob_create(&untyped).await;
+    assert_eq!(
+        (status, refused["Type"][0].as_str()),
+        (400, Some("The Type field is required.")),
+        "{refused}"
+    );
+    untyped["type"] = json!("DTC");
+    let (status, refused) = w.shipbob_create(&untyped).await;
+    assert_eq!(status, 400);
+    assert!(refused["Products[0].Name"][0].as_str().unwrap().contains("NOT-A-SKU"), "{refused}");
 
     let creates: Vec<Option<u16>> = w
         .log()

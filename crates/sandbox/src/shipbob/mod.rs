@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value as Json, json};
 
-pub(crate) use story::NewShipbobOrder;
+pub(crate) use story::{NewShipbobOrder, Refusal};
 
 use crate::SandboxHandle;
 use crate::calls::is_shipbob_version;
@@ -277,7 +277,10 @@ async fn create_order(
         h.shared.with_world(|w| w.create_shipbob_order(new, now).map(|at| w.shipbob_order_json(at)));
     match created {
         Ok(order) => respond(201, &order),
-        Err(()) => respond(422, &json!({ "": ["Cannot insert order with existing ReferenceId"] })),
+        Err(Refusal::Invalid(errors)) => respond(400, &json!(errors)),
+        Err(Refusal::Duplicate) => {
+            respond(422, &json!({ "": ["Cannot insert order with existing ReferenceId"] }))
+        }
     }
 }
 

@@ -4,12 +4,23 @@
 //! (a fulfillment with the same tracking number). A return is created against a shipped order, refunds the
 //! Shopify order when asked, and restocks the center when it completes.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value as Json, json};
 
 use crate::config::Vendor;
 use crate::world::{
     Kind, OrderReturn, ShipbobOrder, ShipbobProduct, ShipbobReturn, ShipbobStatus, Shipment, World,
 };
+
+/// Why ShipBob refused a create.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Refusal {
+    /// 400, with ShipBob's `{"Field": ["message"]}` body.
+    Invalid(BTreeMap<String, Vec<String>>),
+    /// 422: the reference id is already used.
+    Duplicate,
+}
 
 /// A create request, validated.
 #[derive(Debug, Clone)]
@@ -35,10 +46,25 @@ impl World {
         self.shipbob_orders.iter().position(|o| o.id == id)
     }
 
-    /// Creates the order and its shipment, committing stock. `Err` when the reference id is already used.
-    pub(crate) fn create_shipbob_order(&mut self, new: NewShipbobOrder, now: i64) -> Result<usize, ()> {
+    /// Creates the order and its shipment, committing stock. Refused when a product is neither known nor named,
+    /// or when the reference id is already used.
+    pub(crate) fn create_shipbob_order(&mut self, new: NewShipbobOrder, now: i64) -> Result<usize, Refusal> {
+        let unnamed: BTreeMap<String, Vec<String>> = new
+            .products
+            .iter()
+            .enumerate()
+            .filter(|(_, (reference, name, _, _))| name.is_none() && self.sku_index(reference).is_none())
+            .map(|(i, (reference, _, _, _))| {
+                let message =
+                    format!("Name is required when there is no product with ReferenceId '{reference}'.");
+                (format!("Products[{i}].Name"), vec![message])
+            })
+            .collect();
+        if !unnamed.is_empty() {
+            return Err(Refusal::Invalid(unnamed));
+        }
         if self.shipbob_by_reference(&new.reference_id).is_some() {
-            return Err(());
+            return Err(Refusal::Duplicate);
         }
         let products: Vec<ShipbobProduct> = new
             .products
@@ -117,7 +143,7 @@ impl World {
             total_price: Some(o.total() as f64 / 100.0),
         };
         self.create_shipbob_order(new, now)
-            .unwrap_or_else(|()| unreachable!("a Shopify order is sent to the 3PL once"))
+            .unwrap_or_else(|e| unreachable!("a seeded Shopify order is sent to the 3PL once: {e:?}"))
     }
 
     fn wanted(&self, at: usize) -> Vec<(usize, i64)> {

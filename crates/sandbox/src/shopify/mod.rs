@@ -8,6 +8,7 @@
 
 mod execute;
 mod graphql;
+mod lexer;
 mod mutations;
 mod nodes;
 mod resolve;

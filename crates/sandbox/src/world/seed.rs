@@ -6,8 +6,8 @@
 //!   everywhere and one is short (two units in all); Shopify's count drifts from the 3PL's by a drawn amount
 //!   (Shopify believes in one unit of the SKU that is out, and three more than there are of the short one).
 //! - Six customers known to every vendor (Shopify customer, Zendesk user, Gorgias customer, Stripe customer).
-//! - Their history: the first customer has two orders, one shipped and delivered with tracking, one returned and
-//!   refunded; the second has an order paid and waiting at the 3PL; the third has one in transit. Each exists at
+//! - Their history: the first customer has two orders, one shipped and delivered with tracking (tagged
+//!   `seam-3pl`, with Seam's `seam.3pl-order` metafield), one returned and refunded; the second has an order paid and waiting at the 3PL; the third has one in transit. Each exists at
 //!   ShipBob under `reference_id` = the Shopify order's numeric id.
 //! - Tickets: a Zendesk ticket from the first customer (with an agent's internal note) and a Gorgias ticket from
 //!   the second.
@@ -15,7 +15,9 @@
 //! Everything is drawn from the seed alone (names, stock, drift, which SKU is short), and dated relative to `now`.
 
 use super::stock::{NewLine, NewOrder};
-use super::{Address, CenterLevel, Customer, Financial, Kind, Place, ShopifyLevel, Sku, World, ZendeskUser};
+use super::{
+    Address, CenterLevel, Customer, Financial, Kind, Metafield, Place, ShopifyLevel, Sku, World, ZendeskUser,
+};
 use crate::scenario::draw;
 
 const DAY: i64 = 86_400;
@@ -214,6 +216,19 @@ impl World {
         // Customer 0: an order shipped and delivered 40 days ago, and one returned and refunded.
         let delivered = self.seeded_order(0, vec![line(self, 0, 1), line(self, 5, 2)], now - 40 * DAY);
         self.seeded_shipment(delivered, true, now - 39 * DAY);
+        // Seam handed it to the 3PL on an earlier run and noted so on the order, as its playbook does.
+        let shipbob_id = self.shipbob_orders[self.shipbob_orders.len() - 1].id;
+        let id = self.ids.next(Kind::Metafield);
+        self.orders[delivered].metafields.push(Metafield {
+            id,
+            namespace: "seam".to_owned(),
+            key: "3pl-order".to_owned(),
+            kind: "single_line_text_field".to_owned(),
+            value: format!("ShipBob order {shipbob_id}"),
+            created: now - 39 * DAY,
+            updated: now - 39 * DAY,
+        });
+        self.orders[delivered].tags.push("seam-3pl".to_owned());
         let returned = self.seeded_order(0, vec![line(self, 3, 1)], now - 12 * DAY);
         self.seeded_shipment(returned, true, now - 11 * DAY);
         let sb = self.shipbob_orders.len() - 1;
