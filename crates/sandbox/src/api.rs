@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::SandboxHandle;
-use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError, random_id};
+use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError};
 
 /// Stripe's `/v1` routes and the Stripe admin routes; the caller adds the state.
 pub(crate) fn routes() -> Router<SandboxHandle> {
@@ -34,8 +34,28 @@ pub(crate) fn routes() -> Router<SandboxHandle> {
         .route("/_sandbox/events", get(admin_events))
 }
 
-fn request_id() -> String {
+/// A Stripe request id (`req_…`), random: it names one HTTP request, not anything in the world.
+pub(crate) fn request_id() -> String {
     random_id("req", 14)
+}
+
+fn random_id(prefix: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(prefix.len() + 1 + len);
+    out.push_str(prefix);
+    out.push('_');
+    let mut bits = uuid::Uuid::new_v4().as_u128();
+    let mut left = 21; // 62^21 < 2^128 > 122 random bits; refill after
+    for _ in 0..len {
+        if left == 0 {
+            bits = uuid::Uuid::new_v4().as_u128();
+            left = 21;
+        }
+        out.push(char::from(ALPHABET[(bits % 62) as usize]));
+        bits /= 62;
+        left -= 1;
+    }
+    out
 }
 
 /// A JSON response with Stripe's headers.

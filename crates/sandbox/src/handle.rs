@@ -9,13 +9,12 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use crate::admin::{CheckoutRequest, OrderRequest, RestockRequest, ReturnRequest, TicketRequest, WorldError};
+use crate::api::request_id;
 use crate::calls::CallRecord;
 use crate::config::{SandboxConfig, Vendor};
 use crate::faults::{ActiveFault, Applied, FaultRequest, Faults};
 use crate::scenario::Outcome;
-use crate::state::{
-    CallCounts, EventRecord, InvoiceSummary, KeyCalls, RenewalRequest, Sandbox, StripeError, random_id,
-};
+use crate::state::{CallCounts, EventRecord, InvoiceSummary, KeyCalls, RenewalRequest, Sandbox, StripeError};
 use crate::world::{Outgoing, WebhookRecord, World, WorldSummary};
 use crate::{now_millis, now_unix};
 
@@ -97,19 +96,19 @@ impl SandboxHandle {
 
     /// `POST /_sandbox/invoices/{id}/pay_out_of_band`: the invoice, now paid; emits `invoice.paid`.
     pub fn pay_out_of_band(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        let req = random_id("req", 14);
+        let req = request_id();
         self.shared.with_state(|s| s.pay_out_of_band(invoice_id, &req, now_unix()))
     }
 
     /// `POST /_sandbox/invoices/{id}/void`: emits `invoice.voided`.
     pub fn void(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        let req = random_id("req", 14);
+        let req = request_id();
         self.shared.with_state(|s| s.void(invoice_id, &req, now_unix()))
     }
 
     /// `POST /_sandbox/invoices/{id}/mark_uncollectible`: emits `invoice.marked_uncollectible`.
     pub fn mark_uncollectible(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        let req = random_id("req", 14);
+        let req = request_id();
         self.shared.with_state(|s| s.mark_uncollectible(invoice_id, &req, now_unix()))
     }
 

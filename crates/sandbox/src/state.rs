@@ -559,37 +559,24 @@ pub struct Sandbox {
     /// Checkout sessions and payment intents (`stripe.rs`).
     pub(crate) checkouts: Vec<crate::stripe::Checkout>,
     pub(crate) payment_intents: Vec<crate::stripe::PaymentIntent>,
-}
-
-/// A Stripe-style id: the prefix, `_`, and 24 random base-62 characters.
-pub(crate) fn new_id(prefix: &str) -> String {
-    random_id(prefix, 24)
-}
-
-pub(crate) fn random_id(prefix: &str, len: usize) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(prefix.len() + 1 + len);
-    out.push_str(prefix);
-    out.push('_');
-    let mut bits = uuid::Uuid::new_v4().as_u128();
-    let mut left = 21; // 62^21 < 2^128 > 122 random bits; refill after
-    for _ in 0..len {
-        if left == 0 {
-            bits = uuid::Uuid::new_v4().as_u128();
-            left = 21;
-        }
-        out.push(char::from(ALPHABET[(bits % 62) as usize]));
-        bits /= 62;
-        left -= 1;
-    }
-    out
+    /// Where object ids come from: the seed and a salt, never the global random source.
+    ids: crate::world::Ids,
 }
 
 impl Sandbox {
     /// An empty account. `webhooks` says whether events will be delivered (otherwise they are listed as
     /// [`DeliveryStatus::NotConfigured`] and never enter the outbox).
     pub fn new(seed: u64, scenario: Scenario, webhooks: bool) -> Sandbox {
+        Sandbox::with_salt(seed, scenario, webhooks, 0)
+    }
+
+    /// [`Sandbox::new`] whose ids are drawn with `salt` as well as the seed (the sandbox draws a salt at start so
+    /// a restarted sandbox never repeats an id).
+    pub(crate) fn with_salt(seed: u64, scenario: Scenario, webhooks: bool, salt: u64) -> Sandbox {
+        let mut ids = crate::world::Ids::new(seed ^ 0x5712_19e5);
+        ids.start_epoch(salt);
         Sandbox {
+            ids,
             seed,
             scenario,
             webhooks,
@@ -626,6 +613,11 @@ impl Sandbox {
         self.customer_ids.insert(id.clone(), self.customers.len());
         self.customers.push(customer);
         id
+    }
+
+    /// A Stripe-style id: the prefix, `_`, and 24 base-62 characters drawn from the seed and salt.
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
+        self.ids.token_id(&format!("{prefix}_"), 24)
     }
 
     /// Ids of events emitted since the last call, oldest first, for delivery.
@@ -756,26 +748,26 @@ impl Sandbox {
             let index = self.invoices.len() as u64;
             let (drawn_name, drawn_email, drawn_zone, drawn_amount) = scenario::profile(self.seed, index);
             let customer = Customer {
-                id: new_id("cus"),
+                id: self.new_id("cus"),
                 created: now,
                 email: req.email.clone().unwrap_or(drawn_email),
                 name: req.name.clone().unwrap_or(drawn_name),
                 currency: currency.clone(),
                 timezone: req.customer_timezone.clone().unwrap_or_else(|| drawn_zone.to_owned()),
-                payment_method: new_id("pm"),
+                payment_method: self.new_id("pm"),
                 delinquent: false,
                 invoices: 1,
             };
             let outcome = req.outcome.unwrap_or_else(|| self.scenario.outcome(self.seed, index));
             let invoice = Invoice {
-                id: new_id("in"),
+                id: self.new_id("in"),
                 number: format!("SEAM-{:04}", index + 1),
                 index,
                 outcome,
                 customer: self.customers.len(),
-                subscription: new_id("sub"),
-                line: new_id("il"),
-                payment_intent: new_id("pi"),
+                subscription: self.new_id("sub"),
+                line: self.new_id("il"),
+                payment_intent: self.new_id("pi"),
                 amount_due: req.amount.unwrap_or(drawn_amount),
                 currency: currency.clone(),
                 created: now,
@@ -972,7 +964,7 @@ impl Sandbox {
         if matches!(cause, Cause::Request { .. }) {
             self.counts.charge_attempts += 1;
         }
-        let charge_id = new_id("ch");
+        let charge_id = self.new_id("ch");
         let charge = self.charge_json(at, &charge_id, result, now);
         self.charges.insert(charge_id.clone(), Charge { json: charge });
         let customer = self.invoices[at].customer;
@@ -1213,7 +1205,7 @@ impl Sandbox {
         cause: Cause<'_>,
         now: i64,
     ) {
-        let id = new_id("evt");
+        let id = self.new_id("evt");
         let request = match cause {
             Cause::Automatic => json!({ "id": null, "idempotency_key": null }),
             Cause::Request { id, key } => json!({ "id": id, "idempotency_key": key }),
@@ -1340,10 +1332,13 @@ mod tests {
 
     #[test]
     fn ids_look_like_stripe_ids() {
-        let id = new_id("in");
+        let mut sandbox = Sandbox::new(1, Scenario::default(), false);
+        let id = sandbox.new_id("in");
         assert!(id.starts_with("in_") && id.len() == 27, "{id}");
         assert!(id[3..].bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(new_id("in"), new_id("in"));
+        assert_ne!(sandbox.new_id("in"), sandbox.new_id("in"));
+        let mut salted = Sandbox::with_salt(1, Scenario::default(), false, 2);
+        assert_ne!(salted.new_id("in"), Sandbox::new(1, Scenario::default(), false).new_id("in"));
     }
 
     #[test]

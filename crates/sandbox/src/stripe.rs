@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::SandboxHandle;
 use crate::api::{respond_stripe, retrieve, v1_post};
-use crate::state::{Action, Sandbox, StripeError, new_id, parse_form};
+use crate::state::{Action, Sandbox, StripeError, parse_form};
 
 /// A completed Checkout session.
 #[derive(Debug, Clone)]
@@ -186,13 +186,14 @@ impl Checkout {
 impl Sandbox {
     /// A completed, paid checkout session and its payment intent; emits `checkout.session.completed`.
     pub(crate) fn complete_checkout(&mut self, mut checkout: Checkout, now: i64) -> Value {
+        let latest_charge = self.new_id("ch");
         let intent = PaymentIntent {
             id: checkout.payment_intent.clone(),
             created: now,
             amount: checkout.total(),
             currency: checkout.currency.clone(),
             customer: checkout.customer.clone(),
-            latest_charge: new_id("ch"),
+            latest_charge,
             description: None,
             receipt_email: Some(checkout.email.clone()),
             metadata: BTreeMap::new(),
