@@ -2,7 +2,7 @@
 //! under its own published paths, over one seeded world, so Seam can be exercised end to end across tools
 //! without an account at any of them.
 //!
-//! The world ([`world`]) is one store: a catalogue of SKUs with stock at two ShipBob fulfillment centers and a
+//! The world (`world/`) is one store: a catalogue of SKUs with stock at two ShipBob fulfillment centers and a
 //! Shopify count that drifts from it, customers known to every vendor, orders placed in Shopify that exist at the
 //! 3PL under `reference_id` = the Shopify order id, shipments that move through statuses, returns and refunds,
 //! Zendesk and Gorgias tickets. Each vendor face is a router plus an `impl World` block; none keeps state outside
@@ -15,6 +15,12 @@
 //! once (`GET /_sandbox/calls` → `log`: vendor, method, path, idempotency key or `reference_id`, status, fault).
 //! Webhooks are signed in each vendor's scheme and delivered with retries to `webhook_url` (Stripe) or
 //! `{webhook_base}/webhooks/{source}` ([`SandboxConfig`]).
+//!
+//! Stripe's story is the failed-payment one: a renewal creates a customer and an open subscription-cycle invoice
+//! whose first automatic charge fails (`invoice.payment_failed`), and whether later `POST /v1/invoices/{id}/pay`
+//! calls succeed is decided per invoice by a seeded [`Scenario`]: some recover on attempt 2 or 3, some are
+//! hard-declined every time, the rest soft-declined every time. Checkout sessions (`checkout.session.completed`)
+//! are the cross-tool way in: a buyer pays through Stripe, and Seam hands the order to the 3PL.
 //!
 //! # Endpoints
 //!
@@ -37,7 +43,8 @@
 //! - Admin (JSON, no authentication), each also a method on [`SandboxHandle`]: Stripe's `POST
 //!   /_sandbox/renewals` ([`RenewalRequest`]), `POST /_sandbox/invoices/{id}/pay_out_of_band`, `…/void`,
 //!   `…/mark_uncollectible`, `…/automatic_retry`, `GET /_sandbox/invoices`, `GET /_sandbox/events`; the world's
-//!   (see [`admin`](crate::OrderRequest) requests) `POST /_sandbox/shopify/orders`, `POST
+//!   ([`OrderRequest`], [`CheckoutRequest`], [`RestockRequest`], [`ReturnRequest`], [`TicketRequest`],
+//!   [`FaultRequest`]) `POST /_sandbox/shopify/orders`, `POST
 //!   /_sandbox/stripe/checkout_sessions`, `POST /_sandbox/restock`, `POST /_sandbox/shipbob/orders/{id}/ship`,
 //!   `…/deliver`, `POST /_sandbox/shipbob/returns`, `POST /_sandbox/shipbob/returns/{id}/complete`, `POST
 //!   /_sandbox/tickets`, `POST`/`GET`/`DELETE /_sandbox/faults`, `GET /_sandbox/world`, `GET /_sandbox/webhooks`,

@@ -48,7 +48,7 @@ pub(crate) struct WorldSettings {
 }
 
 /// A webhook a vendor sent (or would have sent), with its delivery record. Stripe's are
-/// [`crate::EventRecord`]s and are listed here too by [`World::webhooks`].
+/// [`crate::EventRecord`]s and are listed here too (`GET /_sandbox/webhooks`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WebhookRecord {
     /// The id the receiver deduplicates by: `X-Shopify-Webhook-Id`, `webhook-id`, the body's `id`.
