@@ -283,7 +283,28 @@ async fn admin_events(State(h): State<SandboxHandle>) -> Response {
     respond_json(&json!({ "object": "list", "data": h.events() }))
 }
 
+/// A path no route matches: answered in the shape of the vendor whose paths it is under (Stripe's otherwise).
 pub(crate) async fn unrecognized(method: Method, uri: Uri) -> Response {
+    let not_found = |body: Value| {
+        let mut response = (StatusCode::NOT_FOUND, body.to_string()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    };
+    match crate::calls::vendor_of(uri.path()) {
+        Some(crate::Vendor::Shopify) => return not_found(json!({ "errors": "Not Found" })),
+        Some(crate::Vendor::Shipbob) => {
+            return not_found(
+                json!({ "type": "https://tools.ietf.org/html/rfc9110", "title": "Not Found", "status": 404 }),
+            );
+        }
+        Some(crate::Vendor::Zendesk) => {
+            return not_found(json!({ "error": "InvalidEndpoint", "description": "Not found" }));
+        }
+        Some(crate::Vendor::Gorgias) => {
+            return not_found(json!({ "error": { "msg": "Resource not found" } }));
+        }
+        Some(crate::Vendor::Stripe) | None => {}
+    }
     let e = StripeError::new(
         404,
         "invalid_request_error",

@@ -300,6 +300,8 @@ async fn a_ticket_names_its_requester_and_takes_internal_notes_and_tags() {
 
     let (status, missing) = w.get("/api/v2/users/1.json").await;
     assert_eq!((status, missing), (404, json!({ "error": "RecordNotFound", "description": "Not found" })));
+    let (status, nowhere) = w.get("/api/v2/macros.json").await;
+    assert_eq!((status, nowhere), (404, json!({ "error": "InvalidEndpoint", "description": "Not found" })));
 
     // Gorgias: the ticket-created call carries the token; notes and tags land on the ticket.
     let ticket = w
