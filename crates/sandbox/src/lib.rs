@@ -263,8 +263,8 @@ pub use state::{
 };
 pub use world::model::Helpdesk;
 pub use world::{
-    CustomerSummary, OrderSummary, ShipbobOrderSummary, SkuSummary, TicketSummary, WebhookRecord,
-    WorldSummary,
+    CustomerSummary, LineSummary, OrderSummary, PlaceSummary, ShipbobOrderSummary, ShipmentSummary,
+    SkuSummary, TicketSummary, WebhookRecord, WorldSummary,
 };
 
 pub(crate) fn now_unix() -> i64 {

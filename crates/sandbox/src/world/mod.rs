@@ -28,7 +28,8 @@ use crate::state::{DeliveryAttempt, DeliveryStatus, Sandbox};
 pub(crate) use ids::{Ids, Kind};
 pub(crate) use model::*;
 pub use summary::{
-    CustomerSummary, OrderSummary, ShipbobOrderSummary, SkuSummary, TicketSummary, WorldSummary,
+    CustomerSummary, LineSummary, OrderSummary, PlaceSummary, ShipbobOrderSummary, ShipmentSummary,
+    SkuSummary, TicketSummary, WorldSummary,
 };
 
 /// What the world is made from, besides `now`.

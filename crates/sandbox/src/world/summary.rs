@@ -9,15 +9,34 @@ use super::{Helpdesk, World};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorldSummary {
     pub shop_domain: String,
-    /// Shopify's locations: (gid, name).
-    pub locations: Vec<(String, String)>,
-    /// ShipBob's fulfillment centers: (id, name).
-    pub fulfillment_centers: Vec<(u64, String)>,
+    /// Shopify's locations (`id` a gid).
+    pub locations: Vec<PlaceSummary>,
+    /// ShipBob's fulfillment centers (`id` a number).
+    pub fulfillment_centers: Vec<PlaceSummary>,
     pub skus: Vec<SkuSummary>,
     pub customers: Vec<CustomerSummary>,
     pub orders: Vec<OrderSummary>,
     pub shipbob_orders: Vec<ShipbobOrderSummary>,
     pub tickets: Vec<TicketSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceSummary {
+    pub id: serde_json::Value,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineSummary {
+    pub sku: Option<String>,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShipmentSummary {
+    pub id: u64,
+    pub status: &'static str,
+    pub tracking_number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,8 +86,7 @@ pub struct OrderSummary {
     /// Minor units.
     pub total: i64,
     pub refunded: i64,
-    /// (sku or none, quantity).
-    pub lines: Vec<(Option<String>, i64)>,
+    pub lines: Vec<LineSummary>,
     pub tags: Vec<String>,
     pub returns: usize,
     pub tracking_numbers: Vec<String>,
@@ -79,8 +97,7 @@ pub struct ShipbobOrderSummary {
     pub id: u64,
     pub reference_id: String,
     pub status: &'static str,
-    /// (shipment id, status, tracking number).
-    pub shipments: Vec<(u64, &'static str, Option<String>)>,
+    pub shipments: Vec<ShipmentSummary>,
     pub returns: Vec<u64>,
 }
 
@@ -150,7 +167,11 @@ impl World {
                 cancelled: o.cancelled.is_some(),
                 total: o.total(),
                 refunded: o.refunded(),
-                lines: o.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect(),
+                lines: o
+                    .lines
+                    .iter()
+                    .map(|l| LineSummary { sku: l.sku.clone(), quantity: l.quantity })
+                    .collect(),
                 tags: o.tags.clone(),
                 returns: o.returns.len(),
                 tracking_numbers: o
@@ -171,7 +192,11 @@ impl World {
                 shipments: o
                     .shipments
                     .iter()
-                    .map(|s| (s.id, s.status(o.status), s.tracking.as_ref().map(|t| t.number.clone())))
+                    .map(|s| ShipmentSummary {
+                        id: s.id,
+                        status: s.status(o.status),
+                        tracking_number: s.tracking.as_ref().map(|t| t.number.clone()),
+                    })
                     .collect(),
                 returns: self.shipbob_returns.iter().filter(|r| r.order == i).map(|r| r.id).collect(),
             })
@@ -205,8 +230,16 @@ impl World {
         });
         WorldSummary {
             shop_domain: self.settings.shop_domain.clone(),
-            locations: self.locations.iter().map(|l| (gid("Location", l.id), l.name.clone())).collect(),
-            fulfillment_centers: self.centers.iter().map(|c| (c.id, c.name.clone())).collect(),
+            locations: self
+                .locations
+                .iter()
+                .map(|l| PlaceSummary { id: gid("Location", l.id).into(), name: l.name.clone() })
+                .collect(),
+            fulfillment_centers: self
+                .centers
+                .iter()
+                .map(|c| PlaceSummary { id: c.id.into(), name: c.name.clone() })
+                .collect(),
             skus,
             customers,
             orders,
