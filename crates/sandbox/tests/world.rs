@@ -305,7 +305,10 @@ async fn a_ticket_names_its_requester_and_takes_internal_notes_and_tags() {
 
     // Gorgias: the ticket-created call carries the token; notes and tags land on the ticket.
     let ticket = w
-        .admin("/tickets", json!({ "vendor": "gorgias", "email": "stranger@example.net", "subject": "Hi", "body": "Is #1001 mine?" }))
+        .admin(
+            "/tickets",
+            json!({ "vendor": "gorgias", "requester_email": "stranger@example.net", "subject": "Hi", "body": "Is #1001 mine?" }),
+        )
         .await;
     let id = ticket["id"].as_u64().unwrap();
     let gorgias = w.delivered("gorgias").await;
@@ -388,6 +391,13 @@ async fn a_stripe_checkout_has_line_items_with_skus_and_a_payment_intent_seam_an
     let calls = w.handle().calls();
     assert_eq!(calls.by_key["seam-run-7"].calls, 3);
     assert_eq!(calls.log.iter().filter(|c| c.replayed).count(), 1);
+
+    let via = w
+        .admin("/shopify/orders", json!({ "via": "stripe_checkout", "lines": [{ "sku": "CAP-OLV" }] }))
+        .await;
+    assert_eq!(via["object"], "checkout.session");
+    let events: Vec<String> = w.handle().events().into_iter().map(|e| e.event_type).collect();
+    assert_eq!(events, ["checkout.session.completed", "checkout.session.completed"]);
 }
 
 #[tokio::test]

@@ -37,6 +37,22 @@ impl World {
         request: &OrderRequest,
         now: i64,
     ) -> Result<Value, WorldError> {
+        match request.via.as_deref() {
+            None | Some("shopify") => {}
+            Some("stripe_checkout") => {
+                let checkout = CheckoutRequest {
+                    email: request.email.clone(),
+                    name: request.name.clone(),
+                    lines: request.lines.clone(),
+                };
+                return self.admin_checkout(&checkout, now);
+            }
+            Some(other) => {
+                return Err(WorldError::invalid(format!(
+                    "via `{other}`; expected shopify or stripe_checkout"
+                )));
+            }
+        }
         if request.lines.is_empty() {
             return Err(WorldError::invalid("an order needs at least one line (`lines`)"));
         }

@@ -3,7 +3,7 @@
 //!
 //! | endpoint | body | does | emits |
 //! |---|---|---|---|
-//! | `POST /_sandbox/shopify/orders` | [`OrderRequest`] | places an order in Shopify | `orders/create`, `inventory_levels/update` per SKU |
+//! | `POST /_sandbox/shopify/orders` | [`OrderRequest`] | places an order in Shopify (or, `via: "stripe_checkout"`, pays through Stripe Checkout) | `orders/create`, `inventory_levels/update` per SKU (or `checkout.session.completed`) |
 //! | `POST /_sandbox/stripe/checkout_sessions` | [`CheckoutRequest`] | a buyer completes Stripe Checkout | `checkout.session.completed` |
 //! | `POST /_sandbox/restock` | [`RestockRequest`] | more stock in Shopify and/or at a center | `inventory_levels/update` (Shopify only) |
 //! | `POST /_sandbox/shipbob/orders/{id}/ship` | | the warehouse ships (Shopify gets the tracking) | `order.shipped` |
@@ -80,6 +80,9 @@ pub struct OrderRequest {
     pub note: Option<String>,
     /// `paid` (default) or `pending`.
     pub financial_status: Option<String>,
+    /// `shopify` (default), or `stripe_checkout`: the buyer pays through Stripe Checkout instead, which emits
+    /// `checkout.session.completed` and answers the session (as `POST /_sandbox/stripe/checkout_sessions`).
+    pub via: Option<String>,
 }
 
 /// `POST /_sandbox/stripe/checkout_sessions`.
@@ -123,6 +126,7 @@ pub struct ReturnRequest {
 pub struct TicketRequest {
     pub vendor: Helpdesk,
     /// The requester's e-mail.
+    #[serde(alias = "requester_email")]
     pub email: String,
     #[serde(default)]
     pub name: Option<String>,
