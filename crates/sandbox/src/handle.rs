@@ -162,6 +162,16 @@ impl SandboxHandle {
         self.shared.read_world(World::webhooks)
     }
 
+    /// `POST /_sandbox/webhooks/{id}/redeliver` (`{"times": N}`, default 1): the same webhook (same id, same body)
+    /// delivered again, N more times, as a vendor that redelivers or duplicates does.
+    pub fn redeliver(&self, webhook_id: &str, times: u32) -> Result<(), WorldError> {
+        if self.shared.with_world(|w| w.redeliver(webhook_id, times.max(1))) {
+            Ok(())
+        } else {
+            Err(WorldError::not_found(format!("no delivered webhook `{webhook_id}`")))
+        }
+    }
+
     /// `GET /_sandbox/world`: the world at a glance, with every vendor's ids.
     pub fn world(&self) -> WorldSummary {
         self.shared.read_world(World::summary)

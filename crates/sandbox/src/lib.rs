@@ -48,6 +48,7 @@
 //!   /_sandbox/stripe/checkout_sessions`, `POST /_sandbox/restock`, `POST /_sandbox/shipbob/orders/{id}/ship`,
 //!   `…/deliver`, `POST /_sandbox/shipbob/returns`, `POST /_sandbox/shipbob/returns/{id}/complete`, `POST
 //!   /_sandbox/tickets`, `POST`/`GET`/`DELETE /_sandbox/faults`, `GET /_sandbox/world`, `GET /_sandbox/webhooks`,
+//!   `POST /_sandbox/webhooks/{id}/redeliver`,
 //!   `GET /_sandbox/calls` ([`CallCounts`], with `log`).
 //!
 //! ## Stripe: faithful

@@ -620,6 +620,18 @@ impl Sandbox {
         self.ids.token_id(&format!("{prefix}_"), 24)
     }
 
+    /// Queues event `id` for delivery again (a redelivery, as Stripe's dashboard does). False when there is no
+    /// such event or events are not delivered.
+    pub(crate) fn requeue(&mut self, id: &str) -> bool {
+        if !self.webhooks {
+            return false;
+        }
+        let Some(event) = self.event_mut(id) else { return false };
+        event.delivery = DeliveryStatus::Pending;
+        self.outbox.push(id.to_owned());
+        true
+    }
+
     /// Ids of events emitted since the last call, oldest first, for delivery.
     pub fn take_outbox(&mut self) -> Vec<String> {
         std::mem::take(&mut self.outbox)

@@ -128,6 +128,7 @@ async fn an_order_placed_in_shopify_is_created_once_at_the_3pl() {
 
     let deliveries = w.delivered("shopify").await;
     let created = deliveries.iter().find(|d| d.header("X-Shopify-Topic") == "orders/create").unwrap();
+    let webhook = created.header("X-Shopify-Webhook-Id").to_owned();
     Verifier::new(SourceKind::Shopify, [SHOPIFY_SECRET])
         .verify(&created.headers, &created.body, now())
         .unwrap();
@@ -184,6 +185,19 @@ async fn an_order_placed_in_shopify_is_created_once_at_the_3pl() {
     let after = w.handle().world().skus.into_iter().find(|s| s.sku == before.sku).unwrap();
     assert_eq!(after.shipbob_fulfillable, before.shipbob_fulfillable - 2);
     assert_eq!(after.shopify_committed, before.shopify_committed + 2);
+    let (status, _) = w
+        .send(
+            reqwest::Method::POST,
+            &format!("/_sandbox/webhooks/{webhook}/redeliver"),
+            &json!({ "times": 2 }),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let copies = w.delivered("shopify").await;
+    let copies: Vec<_> = copies.iter().filter(|d| d.header("X-Shopify-Webhook-Id") == webhook).collect();
+    assert_eq!(copies.len(), 3, "delivered three times, the same webhook");
+    assert!(copies.iter().all(|d| d.body == copies[0].body));
     let buyer = w
         .graphql(
             "{ customers(first: 5, query: \"email:new.buyer@example.com\") { nodes { id } } }",

@@ -12,6 +12,7 @@
 //! | `POST /_sandbox/shipbob/returns/{id}/complete` | | the return is restocked | `return.completed` |
 //! | `POST /_sandbox/tickets` | [`TicketRequest`] | a customer writes in | `zen:event-type:ticket.created` or `ticket-created` |
 //! | `POST`/`GET`/`DELETE /_sandbox/faults` | [`crate::FaultRequest`] | faults on demand | |
+//! | `POST /_sandbox/webhooks/{id}/redeliver` | `{"times": N}` | the same webhook again, N times | the webhook |
 //! | `GET /_sandbox/world`, `GET /_sandbox/webhooks` | | the world at a glance; every webhook | |
 //!
 //! Errors are `{"error": {"message": ...}}` with 400 (bad input), 404 (no such thing) or 409 (not now).
@@ -147,6 +148,7 @@ pub(crate) fn routes() -> Router<SandboxHandle> {
         .route("/_sandbox/faults", post(add_fault).get(list_faults).delete(clear_faults))
         .route("/_sandbox/world", axum::routing::get(world))
         .route("/_sandbox/webhooks", axum::routing::get(webhooks))
+        .route("/_sandbox/webhooks/{id}/redeliver", post(redeliver))
 }
 
 fn respond(status: u16, body: &Value) -> Response {
@@ -225,6 +227,16 @@ async fn clear_faults(State(h): State<SandboxHandle>, RawQuery(query): RawQuery)
 
 async fn world(State(h): State<SandboxHandle>) -> Response {
     respond(200, &json!(h.world()))
+}
+
+/// `{"times": N}` (default 1).
+async fn redeliver(State(h): State<SandboxHandle>, Path(id): Path<String>, body: Bytes) -> Response {
+    let times = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(1)
+    } else {
+        parse::<Value>(&body).map(|b| b.get("times").and_then(Value::as_u64).unwrap_or(1).min(100) as u32)
+    };
+    answer(times.and_then(|times| h.redeliver(&id, times)).map(|()| json!({ "redelivered": id })))
 }
 
 async fn webhooks(State(h): State<SandboxHandle>) -> Response {

@@ -223,6 +223,22 @@ impl World {
         }
     }
 
+    /// Sends webhook `id` again, the same id and body (a vendor redelivering, or a duplicate): true when it is
+    /// queued, false when no delivered webhook has that id.
+    pub(crate) fn redeliver(&mut self, id: &str, times: u32) -> bool {
+        let Some(at) = self.webhooks.iter().position(|w| w.id == id) else {
+            return (0..times).all(|_| self.stripe.requeue(id));
+        };
+        if !self.settings.delivered.contains(&self.webhooks[at].source) {
+            return false;
+        }
+        self.webhooks[at].delivery = DeliveryStatus::Pending;
+        for _ in 0..times {
+            self.outbox.push(Outgoing::Webhook(at));
+        }
+        true
+    }
+
     pub(crate) fn webhook(&self, index: usize) -> Option<&WebhookRecord> {
         self.webhooks.get(index)
     }
