@@ -166,8 +166,8 @@
 //!   `{items, first, last, next, prev}`), inventory by fulfillment center (`on_hand_quantity`,
 //!   `fulfillable_quantity`, `committed_quantity`, `awaiting_quantity`).
 //! - `POST /{v}/order` checks what the spec requires (`reference_id`, `shipping_method`, `type`, `recipient.name`,
-//!   `recipient.address.{address1,city,country}`, `products` with a quantity) and answers 400 `{"Field":
-//!   ["message"]}`; the `shipbob_channel_id` header is required (the configured channel, else 403); a repeated
+//!   `recipient.address.{address1,city,country}`, `products` with a quantity, and a `name` for a product ShipBob
+//!   does not know) and answers 400 `{"Field": ["message"]}`; the `shipbob_channel_id` header is required (the configured channel, else 403); a repeated
 //!   `reference_id` is 422 `{"": ["Cannot insert order with existing ReferenceId"]}` and creates nothing. Ids
 //!   are 32-bit integers. Creating an order commits stock at the first center that can ship it all.
 //! - Webhooks are Standard Webhooks: `webhook-id` (`msg_…`), `webhook-timestamp`, `webhook-signature: v1,<base64
