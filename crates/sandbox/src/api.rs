@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::SandboxHandle;
-use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError, parse_form, random_id};
+use crate::state::{API_VERSION, Action, PostRequest, RenewalRequest, StripeError, parse_form};
 
-pub(crate) fn router(handle: SandboxHandle) -> Router {
+/// Stripe's `/v1` routes and the Stripe admin routes; the caller adds the state.
+pub(crate) fn routes() -> Router<SandboxHandle> {
     Router::new()
         .route("/v1/customers/{id}", get(get_customer))
         .route("/v1/invoices", get(list_invoices))
@@ -32,12 +33,30 @@ pub(crate) fn router(handle: SandboxHandle) -> Router {
         .route("/_sandbox/invoices/{id}/automatic_retry", post(admin_automatic_retry))
         .route("/_sandbox/calls", get(admin_calls))
         .route("/_sandbox/events", get(admin_events))
-        .fallback(unrecognized)
-        .with_state(handle)
 }
 
-fn request_id() -> String {
+/// A Stripe request id (`req_…`), random: it names one HTTP request, not anything in the world.
+pub(crate) fn request_id() -> String {
     random_id("req", 14)
+}
+
+fn random_id(prefix: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(prefix.len() + 1 + len);
+    out.push_str(prefix);
+    out.push('_');
+    let mut bits = uuid::Uuid::new_v4().as_u128();
+    let mut left = 21; // 62^21 < 2^128 > 122 random bits; refill after
+    for _ in 0..len {
+        if left == 0 {
+            bits = uuid::Uuid::new_v4().as_u128();
+            left = 21;
+        }
+        out.push(char::from(ALPHABET[(bits % 62) as usize]));
+        bits /= 62;
+        left -= 1;
+    }
+    out
 }
 
 /// A JSON response with Stripe's headers.
@@ -55,6 +74,15 @@ fn respond(status: u16, body: &Value, request_id: &str, original_request: Option
         headers.insert("Original-Request", original);
     }
     response
+}
+
+/// A Stripe answer: the object, or the error in Stripe's shape.
+pub(crate) fn respond_stripe(result: Result<Value, StripeError>) -> Response {
+    let req = request_id();
+    match result {
+        Ok(object) => respond(200, &object, &req, None),
+        Err(e) => respond_error(&e, &req),
+    }
 }
 
 fn respond_error(e: &StripeError, request_id: &str) -> Response {
@@ -98,7 +126,7 @@ fn authorize(handle: &SandboxHandle, headers: &HeaderMap) -> Result<(), StripeEr
     )))
 }
 
-async fn retrieve(
+pub(crate) async fn retrieve(
     handle: SandboxHandle,
     headers: HeaderMap,
     what: &str,
@@ -152,7 +180,13 @@ async fn get_event(State(h): State<SandboxHandle>, headers: HeaderMap, Path(id):
 }
 
 /// Every `POST /v1/...`: authenticate, read the body and the `Idempotency-Key`, then let the state decide.
-fn v1_post(handle: &SandboxHandle, headers: &HeaderMap, uri: &Uri, body: &Bytes, action: Action) -> Response {
+pub(crate) fn v1_post(
+    handle: &SandboxHandle,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &Bytes,
+    action: Action,
+) -> Response {
     let req = request_id();
     if let Err(e) = authorize(handle, headers) {
         return respond_error(&e, &req);
@@ -266,7 +300,28 @@ async fn admin_events(State(h): State<SandboxHandle>) -> Response {
     respond_json(&json!({ "object": "list", "data": h.events() }))
 }
 
-async fn unrecognized(method: Method, uri: Uri) -> Response {
+/// A path no route matches: answered in the shape of the vendor whose paths it is under (Stripe's otherwise).
+pub(crate) async fn unrecognized(method: Method, uri: Uri) -> Response {
+    let not_found = |body: Value| {
+        let mut response = (StatusCode::NOT_FOUND, body.to_string()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    };
+    match crate::calls::vendor_of(uri.path()) {
+        Some(crate::Vendor::Shopify) => return not_found(json!({ "errors": "Not Found" })),
+        Some(crate::Vendor::Shipbob) => {
+            return not_found(
+                json!({ "type": "https://tools.ietf.org/html/rfc9110", "title": "Not Found", "status": 404 }),
+            );
+        }
+        Some(crate::Vendor::Zendesk) => {
+            return not_found(json!({ "error": "InvalidEndpoint", "description": "Not found" }));
+        }
+        Some(crate::Vendor::Gorgias) => {
+            return not_found(json!({ "error": { "msg": "Resource not found" } }));
+        }
+        Some(crate::Vendor::Stripe) | None => {}
+    }
     let e = StripeError::new(
         404,
         "invalid_request_error",

@@ -1,26 +1,58 @@
-//! The sandbox's Stripe (`seam sandbox`): a small, stateful stand-in for the parts of Stripe the failed-payment
-//! playbook touches, so the engine can be exercised end to end without a Stripe account.
+//! The sandbox (`seam sandbox`, `seam demo`): Stripe, Shopify, ShipBob, Zendesk and Gorgias on one port, each
+//! under its own published paths, over one seeded world, so Seam can be exercised end to end across tools
+//! without an account at any of them.
 //!
-//! A renewal creates a customer and an open subscription-cycle invoice, and Stripe's own first automatic charge
-//! fails, which emits a signed `invoice.payment_failed` to the configured webhook URL. Whether later
-//! `POST /v1/invoices/{id}/pay` calls succeed is decided per invoice by a seeded [`Scenario`]: some recover on
-//! attempt 2 or 3, some are hard-declined every time, the rest are soft-declined every time. The same seed tells
-//! the same story (outcomes, decline codes per attempt, customer profiles); ids are random, so restarting the
-//! sandbox against the same Seam database never collides with old invoices or events.
+//! The world (`world/`) is one store: a catalogue of SKUs with stock at two ShipBob fulfillment centers and a
+//! Shopify count that drifts from it, customers known to every vendor, orders placed in Shopify that exist at the
+//! 3PL under `reference_id` = the Shopify order id, shipments that move through statuses, returns and refunds,
+//! Zendesk and Gorgias tickets. Each vendor face is a router plus an `impl World` block; none keeps state outside
+//! the world, so one purchase looks the same from every vendor. The seed draws the story (names, stock, drift,
+//! which SKU is short, every invoice's payment outcome); ids created while running come from a salt drawn at
+//! start, so a restarted sandbox never repeats an id Seam has seen.
+//!
+//! Every vendor request passes one gate (`calls.rs`) that applies faults on demand (`POST /_sandbox/faults`: 429
+//! with `Retry-After`, 500, Shopify `THROTTLED`, invalid JSON, or a hang before or after the work) and logs it
+//! once (`GET /_sandbox/calls` → `log`: vendor, method, path, idempotency key or `reference_id`, status, fault).
+//! Webhooks are signed in each vendor's scheme and delivered with retries to `webhook_url` (Stripe) or
+//! `{webhook_base}/webhooks/{source}` ([`SandboxConfig`]).
+//!
+//! Stripe's story is the failed-payment one: a renewal creates a customer and an open subscription-cycle invoice
+//! whose first automatic charge fails (`invoice.payment_failed`), and whether later `POST /v1/invoices/{id}/pay`
+//! calls succeed is decided per invoice by a seeded [`Scenario`]: some recover on attempt 2 or 3, some are
+//! hard-declined every time, the rest soft-declined every time. Checkout sessions (`checkout.session.completed`)
+//! are the cross-tool way in: a buyer pays through Stripe, and Seam hands the order to the 3PL.
 //!
 //! # Endpoints
 //!
-//! Stripe's (form-encoded bodies, `Authorization: Bearer KEY` when [`SandboxConfig::api_key`] is set):
-//! `GET /v1/invoices?limit=N` (newest first; what `seam doctor` asks to check a key), `GET /v1/invoices/{id}`, `GET /v1/customers/{id}`, `GET /v1/charges/{id}`, `GET /v1/events/{id}`,
-//! `POST /v1/invoices/{id}/pay` (`paid_out_of_band=true` supported), `POST /v1/invoices/{id}/send`,
-//! `POST /v1/invoices/{id}/void`, `POST /v1/invoices/{id}/mark_uncollectible`.
+//! - Stripe (form bodies, `Authorization: Bearer KEY` when [`SandboxConfig::api_key`] is set):
+//!   `GET /v1/invoices?limit=N` (newest first; what `seam doctor` asks to check a key), `GET /v1/invoices/{id}`,
+//!   `GET /v1/customers/{id}`, `GET /v1/charges/{id}`, `GET /v1/events/{id}`,
+//!   `POST /v1/invoices/{id}/pay` (`paid_out_of_band=true` supported), `…/send`, `…/void`,
+//!   `…/mark_uncollectible`, `GET /v1/checkout/sessions/{id}`, `GET /v1/checkout/sessions/{id}/line_items`,
+//!   `GET /v1/payment_intents/{id}`, `POST /v1/payment_intents/{id}`.
+//! - Shopify: `POST /admin/api/{version}/graphql.json` (`X-Shopify-Access-Token`): the query root's `customers`,
+//!   `customer`, `orders`, `order`, `productVariants`, `productVariant`, `inventoryItem`, `locations`,
+//!   `location`, `shop`, `job`; the mutations `metafieldsSet`, `tagsAdd`, `tagsRemove`, `orderCancel`.
+//! - ShipBob (`Authorization: Bearer`): `GET /{v}/channel`, `GET /{v}/inventory-level/locations`,
+//!   `POST /{v}/order`, `GET /{v}/order`, `GET /{v}/order/{id}`, `GET /{v}/order/{id}/shipment`,
+//!   `GET /{v}/return`, `GET /{v}/return/{id}`.
+//! - Zendesk (Basic `{email}/token:{token}`): `GET /api/v2/users/{id}.json`, `GET /api/v2/tickets/{id}.json`,
+//!   `GET /api/v2/tickets/{id}/comments.json`, `PUT /api/v2/tickets/{id}.json`, `GET`/`PUT
+//!   /api/v2/tickets/{id}/tags.json`.
+//! - Gorgias (Basic `{email}:{api key}`): `GET /api/tickets/{id}`, `GET`/`POST /api/tickets/{id}/messages`,
+//!   `POST /api/tickets/{id}/tags`.
+//! - Admin (JSON, no authentication), each also a method on [`SandboxHandle`]: Stripe's `POST
+//!   /_sandbox/renewals` ([`RenewalRequest`]), `POST /_sandbox/invoices/{id}/pay_out_of_band`, `…/void`,
+//!   `…/mark_uncollectible`, `…/automatic_retry`, `GET /_sandbox/invoices`, `GET /_sandbox/events`; the world's
+//!   ([`OrderRequest`], [`CheckoutRequest`], [`RestockRequest`], [`ReturnRequest`], [`TicketRequest`],
+//!   [`FaultRequest`]) `POST /_sandbox/shopify/orders`, `POST
+//!   /_sandbox/stripe/checkout_sessions`, `POST /_sandbox/restock`, `POST /_sandbox/shipbob/orders/{id}/ship`,
+//!   `…/deliver`, `POST /_sandbox/shipbob/returns`, `POST /_sandbox/shipbob/returns/{id}/complete`, `POST
+//!   /_sandbox/tickets`, `POST`/`GET`/`DELETE /_sandbox/faults`, `GET /_sandbox/world`, `GET /_sandbox/webhooks`,
+//!   `POST /_sandbox/webhooks/{id}/redeliver`,
+//!   `GET /_sandbox/calls` ([`CallCounts`], with `log`).
 //!
-//! Admin (JSON, no authentication), each also a method on [`SandboxHandle`]: `POST /_sandbox/renewals`
-//! ([`RenewalRequest`]), `POST /_sandbox/invoices/{id}/pay_out_of_band`, `…/void`, `…/mark_uncollectible`,
-//! `GET /_sandbox/invoices` (with each invoice's outcome), `GET /_sandbox/calls` ([`CallCounts`]),
-//! `GET /_sandbox/events` ([`EventRecord`]s with delivery status and attempts).
-//!
-//! # Faithful to Stripe
+//! ## Stripe: faithful
 //!
 //! - Object shapes follow API version [`API_VERSION`] (`2020-08-27`, the version of the sample events in
 //!   `fixtures/stripe/events`): invoices with `status`, `paid`, `amount_due`/`amount_paid`/`amount_remaining`,
@@ -52,12 +84,16 @@
 //!   `collection_method: "send_invoice"` can be sent. Paying a void invoice or a paid one is a 400; an
 //!   uncollectible invoice can still be paid; only an open invoice can be marked uncollectible.
 //!
-//! # Simplified
+//! ## Stripe: simplified
 //!
-//! - Only the objects above exist; the one list endpoint, `GET /v1/invoices`, takes only `limit` and has no
-//!   pagination (`starting_after`) or filters; there is no `expand`, no payment methods to update, no
-//!   subscriptions objects (a `sub_…` id is only referenced), no payment-intent objects (a `pi_…` id is only
+//! - Only the objects above exist; the list endpoints are `GET /v1/invoices` (only `limit`; no pagination or
+//!   filters) and a session's line items, the one `expand` is
+//!   `data.price.product` on it; there are no payment methods to update, no subscription objects (a `sub_…` id is
+//!   only referenced), payment intents exist only for checkout sessions (an invoice's `pi_…` is only
 //!   referenced), and card-error bodies omit the embedded `payment_intent`/`payment_method` objects.
+//! - Checkout sessions are made complete and paid by the admin endpoint (no `POST /v1/checkout/sessions`, no
+//!   hosted page); `checkout.session.completed` is the only checkout event. Updating a payment intent's metadata
+//!   emits nothing (Stripe sends no event for it either).
 //! - Renewals emit only `invoice.payment_failed` (Stripe would also send `invoice.created`, `invoice.finalized`,
 //!   `charge.failed`, `payment_intent.payment_failed`, `invoice.updated`, ...). Stripe's automatic retries are off
 //!   unless a renewal asks for them (`smart_retries: N`, with `end_of_retries`: `past_due`, `uncollectible` or
@@ -76,232 +112,170 @@
 //! - Idempotency keys never expire (Stripe forgets them after 24 hours) and `GET` requests ignore them, as
 //!   Stripe's do. Everything is in memory and gone when the sandbox stops.
 
+//! ## Shopify: faithful
+//!
+//! - GraphQL is parsed, not pattern-matched: operations, variables (with defaults), aliases, fragments, inline
+//!   fragments, directives. The answer holds exactly the selected fields under their aliases; connections
+//!   answer `nodes`, `edges { cursor node }` and `pageInfo`, paged by `first`/`last`/`after`/`before` (at most
+//!   250); lists take `first`; `quantities(names:)` and `metafield(namespace:, key:)` read their arguments. A
+//!   field the type lacks is refused the way Shopify refuses it (`undefinedField`, no `data`), as is a connection
+//!   without `first` or `last`.
+//! - Ids are gids whose numbers lie above 2^53 (`gid://shopify/Order/5…`); `legacyResourceId` and
+//!   `numberOfOrders` are strings (`UnsignedInt64`); money is `MoneyBag { shopMoney { amount currencyCode } }`
+//!   with `Decimal` strings (`"32.0"`).
+//! - Cost as Shopify publishes it: objects 1, a connection 2 plus `first` times its node, a mutation 10; a
+//!   request over 1,000 points is refused with `MAX_COST_EXCEEDED` before it runs; a leaky bucket (2,000 points,
+//!   100 a second, [`SandboxConfig::shopify_bucket`]) answers `THROTTLED` (HTTP 200) when it cannot pay; every
+//!   answer carries `extensions.cost` with `requestedQueryCost`, `actualQueryCost` and `throttleStatus`, and the
+//!   difference between requested and actual cost is refunded.
+//! - `@idempotent(key:)` on a mutation (on the field, as Shopify documents it, or on the operation): the same
+//!   key with the same arguments gets the first answer again and changes nothing; with other arguments it is an
+//!   error. `userErrors` (`orderCancelUserErrors`, `MetafieldsSetUserError` with `elementIndex`) for bad input;
+//!   missing required arguments and bad enum values are top-level errors.
+//! - `metafieldsSet` is all-or-nothing, upserts by owner, namespace and key, and checks the key (2-64 letters,
+//!   digits, `-`, `_`), the namespace (3-255), the type and the value; `tagsAdd` adds to the order's tags (a
+//!   string of comma-separated tags is split); `orderCancel` takes `refund` or `refundMethod {
+//!   originalPaymentMethodsRefund }`, refuses an order already cancelled, fulfilled or with an open return,
+//!   releases committed stock (back to `available` with `restock`), cancels the fulfillment orders, refunds
+//!   what was paid, and answers `job { id done: false }` and `jobResult` (2026-10) while the world has already
+//!   changed.
+//! - Webhooks: the REST resource (`orders/create` as `fixtures/shopify/webhooks/orders__create.payload.json`,
+//!   exact integer ids with `admin_graphql_api_id`), `X-Shopify-Topic`, `X-Shopify-Hmac-Sha256`,
+//!   `X-Shopify-Webhook-Id`, `X-Shopify-Event-Id`, `X-Shopify-Shop-Domain`, `X-Shopify-API-Version`,
+//!   `X-Shopify-Triggered-At`. Placing an order commits stock, so Shopify also sends `inventory_levels/update`
+//!   for each level it changed.
+//! - A missing or wrong access token is 401 `{"errors": "[API] Invalid API key or access token (unrecognized
+//!   login or wrong password)"}`; rate limiting by fault is 429 with `Retry-After`.
+//!
+//! ## Shopify: simplified
+//!
+//! - One shop, one location, USD, no taxes, discounts or shipping lines; every variant is its product's only
+//!   one. The query root and the mutations listed above are all there is; search syntax covers `field:value`,
+//!   `AND`/`OR`/`NOT`/`-`, quotes and bare words (`customers`: email, id, first/last name, phone; `orders`:
+//!   name, email, id, customer_id, sku, tag, financial/fulfillment status, status; `productVariants`: sku, id,
+//!   product_id, title); an unknown filter is ignored as Shopify ignores it. Types are not checked ahead of
+//!   time: a misspelled field is found on the objects actually returned, so one under an empty list goes
+//!   unnoticed; variable types are not checked.
+//! - `orderCancel` completes at once (the job answers `done: false`, and `job(id:)` then answers `done: true`);
+//!   `notifyCustomer` and `staffNote` are accepted and ignored; no `orders/cancelled` webhook is sent. The
+//!   `IDEMPOTENCY_KEY_REUSED` error code is the sandbox's own. Only orders carry metafields and tags.
+//!
+//! ## ShipBob: faithful
+//!
+//! - Shapes from the 2026-01 OpenAPI spec: orders (`OrderViewModel`, with `shipments`), shipments (`status`
+//!   `Processing`, `Exception` with an `OutOfStock` detail, `Completed` once shipped, with `tracking {carrier,
+//!   tracking_number, tracking_url}` and `delivery_date` once delivered), returns (`PublicReturnDto`, paged
+//!   `{items, first, last, next, prev}`), inventory by fulfillment center (`on_hand_quantity`,
+//!   `fulfillable_quantity`, `committed_quantity`, `awaiting_quantity`).
+//! - `POST /{v}/order` checks what the spec requires (`reference_id`, `shipping_method`, `type`, `recipient.name`,
+//!   `recipient.address.{address1,city,country}`, `products` with a quantity, and a `name` for a product ShipBob
+//!   does not know) and answers 400 `{"Field": ["message"]}`; the `shipbob_channel_id` header is required (the configured channel, else 403); a repeated
+//!   `reference_id` is 422 `{"": ["Cannot insert order with existing ReferenceId"]}` and creates nothing. Ids
+//!   are 32-bit integers. Creating an order commits stock at the first center that can ship it all.
+//! - Webhooks are Standard Webhooks: `webhook-id` (`msg_…`), `webhook-timestamp`, `webhook-signature: v1,<base64
+//!   HMAC-SHA256 of "{id}.{timestamp}.{body}">` keyed with the base64-decoded part of the `whsec_…` secret, and
+//!   `x-webhook-topic` (`order.shipped`, `order.shipment.delivered`, `return.created`, `return.completed`). No
+//!   inventory webhooks, as ShipBob has none.
+//!
+//! ## ShipBob: simplified
+//!
+//! - One shipment per order; shipping, delivery and returns happen only when the admin endpoints say so (the
+//!   warehouse and carrier do not move on a clock). A webhook's body is the shipment (or return) object itself;
+//!   the spec gives no webhook payloads.
+//! - A return's `reference_id` and `store_order_id` are both the order's `reference_id` (ShipBob's
+//!   `reference_id` on a return is whatever the merchant gave it, often an RMA number), so `GET
+//!   /{v}/return?ReferenceIds=<order reference>` finds it, as does `StoreOrderIds=`.
+//! - `SearchBy` matches a SKU or name containing the text (case-insensitive) or an inventory id; paging is one
+//!   page. Errors other than validation are RFC 7807 problem details (the spec documents no bodies for them).
+//!
+//! ## Zendesk: faithful
+//!
+//! - Users, tickets and comments in the Support API's shapes; `PUT /api/v2/tickets/{id}.json` with `{"ticket":
+//!   {"comment": {"body", "public": false}}}` adds an internal note by the API user and answers `{ticket,
+//!   audit}`; `PUT …/tags.json` adds tags (lower case, spaces to `_`); errors are `{"error": "RecordNotFound",
+//!   "description": "Not found"}`, 422 `RecordInvalid` with details, 401 `{"error": "Couldn't authenticate
+//!   you"}`.
+//! - `zen:event-type:ticket.created` is shaped like the event-subscription body in
+//!   `fixtures/helpdesk/zendesk/ticket.created.gata-router-fixture.json` (ids in `detail` as strings, as
+//!   Zendesk documents them; `subject: "zen:ticket:{id}"`), signed with `X-Zendesk-Webhook-Signature` = base64
+//!   HMAC-SHA256(timestamp + body) and `X-Zendesk-Webhook-Signature-Timestamp`.
+//!
+//! ## Gorgias: faithful
+//!
+//! - Tickets and messages in Gorgias' shapes (`{"data": [...], "meta": {...}}` lists); `POST …/messages`
+//!   requires `channel`, `via`, `from_agent`, `sender` and a body, and an `internal-note` message is private.
+//! - Gorgias signs nothing: the `ticket-created` call carries the configured secret in `X-Seam-Token` and the body
+//!   `{"id": "ticket-created-{id}", "type": "ticket-created", "ticket": {id, subject, customer, requester, body,
+//!   ...}}`, the HTTP integration body `docs/connectors.md` prescribes.
+//!
+//! ## Helpdesks: simplified
+//!
+//! - No search, no views, no attachments, no ticket creation through the API (only the admin endpoint). Error
+//!   bodies for Gorgias (`{"error": {"msg"}}`) and Zendesk's 429 and 500 bodies are the sandbox's own.
+//!
+//! ## Every vendor: simplified
+//!
+//! - Rate limits and server errors happen only as faults on demand (besides Shopify's bucket). Webhook retries
+//!   are compressed from days to seconds (by default 10 tries in about two minutes,
+//!   [`DEFAULT_RETRY_DELAYS_MS`]); each attempt times out after [`SandboxConfig::webhook_timeout`]. Everything is
+//!   in memory and gone when the sandbox stops.
+
 // The invoice object is one `json!` literal with ~70 fields.
 #![recursion_limit = "256"]
 
+mod admin;
 mod api;
+mod calls;
+mod config;
 mod delivery;
+mod faults;
+mod gorgias;
+mod handle;
 mod scenario;
+mod shipbob;
+mod shopify;
 mod state;
+mod stripe;
+mod world;
+mod zendesk;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use serde_json::Value;
-use tokio::sync::{mpsc, oneshot, watch};
+use axum::Router;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub use admin::{
+    CheckoutRequest, LineRequest, OrderRequest, RestockRequest, ReturnRequest, TicketRequest, WorldError,
+};
+pub use calls::CallRecord;
+pub use config::{
+    BasicCredentials, DEFAULT_RETRY_DELAYS_MS, DeliveryOrder, SHOPIFY_API_VERSION, SandboxConfig, Vendor,
+};
+pub use faults::{ActiveFault, FaultKind, FaultRequest};
+pub use handle::SandboxHandle;
 pub use scenario::{Decline, HARD_DECLINES, Outcome, SOFT_DECLINES, Scenario, attempt_result};
 pub use state::{
     API_VERSION, CallCounts, DeliveryAttempt, DeliveryStatus, ErrorDetail, EventRecord, InvoiceSummary,
     KeyCalls, MAX_IDEMPOTENCY_KEY_LEN, RenewalRequest, Sandbox, StripeError,
 };
-
-/// The default pauses between webhook attempts, in milliseconds: 10 tries in about two minutes.
-pub const DEFAULT_RETRY_DELAYS_MS: &[u64] = &[200, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000];
-
-/// How events go out to the webhook URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DeliveryOrder {
-    /// Each event is delivered (and retried) on its own, so they may arrive out of order, as Stripe's do.
-    #[default]
-    Concurrent,
-    /// One event at a time in the order they were emitted; an event waits until the one before it is delivered
-    /// or given up.
-    Ordered,
-}
-
-/// What a sandbox is started with.
-#[derive(Clone)]
-pub struct SandboxConfig {
-    /// Decides every invoice's outcome, decline codes and customer profile.
-    pub seed: u64,
-    /// Where events are POSTed (`http://127.0.0.1:8717/webhooks/stripe`); none: events are only listed.
-    pub webhook_url: Option<String>,
-    /// The endpoint secret events are signed with (`whsec_…`).
-    pub webhook_secret: String,
-    pub scenario: Scenario,
-    /// When set, `/v1` requests need `Authorization: Bearer <key>` (or Basic with the key as user name).
-    pub api_key: Option<String>,
-    pub delivery: DeliveryOrder,
-    /// Pauses between webhook attempts; attempts = pauses + 1.
-    pub webhook_retry_delays: Vec<Duration>,
-    /// How long one webhook attempt may take.
-    pub webhook_timeout: Duration,
-}
-
-impl SandboxConfig {
-    /// A configuration with this seed and secret, no webhook URL, no API key and the defaults otherwise.
-    pub fn new(seed: u64, webhook_secret: impl Into<String>) -> Self {
-        SandboxConfig {
-            seed,
-            webhook_url: None,
-            webhook_secret: webhook_secret.into(),
-            scenario: Scenario::default(),
-            api_key: None,
-            delivery: DeliveryOrder::default(),
-            webhook_retry_delays: DEFAULT_RETRY_DELAYS_MS
-                .iter()
-                .map(|&ms| Duration::from_millis(ms))
-                .collect(),
-            webhook_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl Default for SandboxConfig {
-    fn default() -> Self {
-        SandboxConfig::new(0, "whsec_sandbox")
-    }
-}
-
-/// Shows whether the secret and key are set, never their values.
-impl fmt::Debug for SandboxConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxConfig")
-            .field("seed", &self.seed)
-            .field("webhook_url", &self.webhook_url)
-            .field("webhook_secret", &if self.webhook_secret.is_empty() { "(empty)" } else { "(set)" })
-            .field("scenario", &self.scenario)
-            .field("api_key", &self.api_key.as_ref().map(|_| "(set)"))
-            .field("delivery", &self.delivery)
-            .field("webhook_retry_delays", &self.webhook_retry_delays)
-            .field("webhook_timeout", &self.webhook_timeout)
-            .finish()
-    }
-}
+pub use world::model::Helpdesk;
+pub use world::{
+    CustomerSummary, LineSummary, OrderSummary, PlaceSummary, ShipbobOrderSummary, ShipmentSummary,
+    SkuSummary, TicketSummary, WebhookRecord, WorldSummary,
+};
 
 pub(crate) fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-/// What the server, the delivery task and every handle share.
-pub(crate) struct Shared {
-    state: Mutex<Sandbox>,
-    pub(crate) config: SandboxConfig,
-    queue: mpsc::UnboundedSender<String>,
-    changed: watch::Sender<u64>,
-}
-
-impl Shared {
-    /// Runs `f` on the state under the lock, then queues any events it emitted (in order, still under the lock)
-    /// and wakes whoever waits for a change.
-    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut Sandbox) -> R) -> R {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = f(&mut state);
-        for id in state.take_outbox() {
-            let _ = self.queue.send(id);
-        }
-        drop(state);
-        self.changed.send_modify(|n| *n = n.wrapping_add(1));
-        result
-    }
-
-    /// Reads the state under the lock; changes nothing and wakes no one.
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&Sandbox) -> R) -> R {
-        f(&self.state.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-/// A cheap, cloneable handle on a running sandbox's state: the admin actions and the counters.
-#[derive(Clone)]
-pub struct SandboxHandle {
-    shared: Arc<Shared>,
-}
-
-impl fmt::Debug for SandboxHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxHandle").field("config", &self.shared.config).finish_non_exhaustive()
-    }
-}
-
-impl SandboxHandle {
-    /// `POST /_sandbox/renewals`: the invoices, after their failed first automatic charge.
-    pub fn create_renewals(&self, request: &RenewalRequest) -> Result<Vec<Value>, StripeError> {
-        self.shared.with_state(|s| s.create_renewals(request, now_unix()))
-    }
-
-    /// `POST /_sandbox/invoices/{id}/pay_out_of_band`: the invoice, now paid; emits `invoice.paid`.
-    pub fn pay_out_of_band(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        let req = state::random_id("req", 14);
-        self.shared.with_state(|s| s.pay_out_of_band(invoice_id, &req, now_unix()))
-    }
-
-    /// `POST /_sandbox/invoices/{id}/void`: emits `invoice.voided`.
-    pub fn void(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        let req = state::random_id("req", 14);
-        self.shared.with_state(|s| s.void(invoice_id, &req, now_unix()))
-    }
-
-    /// `POST /_sandbox/invoices/{id}/mark_uncollectible`: emits `invoice.marked_uncollectible`.
-    pub fn mark_uncollectible(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        let req = state::random_id("req", 14);
-        self.shared.with_state(|s| s.mark_uncollectible(invoice_id, &req, now_unix()))
-    }
-
-    /// `POST /_sandbox/invoices/{id}/automatic_retry`: Stripe's next scheduled automatic retry, now.
-    pub fn automatic_retry(&self, invoice_id: &str) -> Result<Value, StripeError> {
-        self.shared.with_state(|s| s.automatic_retry(invoice_id, now_unix()))
-    }
-
-    /// The invoice as `GET /v1/invoices/{id}` returns it.
-    pub fn invoice(&self, invoice_id: &str) -> Option<Value> {
-        self.shared.read(|s| s.invoice(invoice_id))
-    }
-
-    /// The customer as `GET /v1/customers/{id}` returns it.
-    pub fn customer(&self, customer_id: &str) -> Option<Value> {
-        self.shared.read(|s| s.customer(customer_id))
-    }
-
-    /// `GET /_sandbox/invoices`: every invoice with its outcome, oldest first.
-    pub fn invoices(&self) -> Vec<InvoiceSummary> {
-        self.shared.read(|s| s.invoices())
-    }
-
-    /// The outcome drawn (or forced) for an invoice.
-    pub fn outcome(&self, invoice_id: &str) -> Option<Outcome> {
-        self.shared.read(|s| s.outcome(invoice_id))
-    }
-
-    /// `GET /_sandbox/calls`.
-    pub fn calls(&self) -> CallCounts {
-        self.shared.read(|s| s.calls().clone())
-    }
-
-    /// The requests made with one idempotency key.
-    pub fn key_calls(&self, key: &str) -> Option<KeyCalls> {
-        self.shared.read(|s| s.calls().by_key.get(key).cloned())
-    }
-
-    /// `GET /_sandbox/events`: every event emitted, oldest first, with its delivery record.
-    pub fn events(&self) -> Vec<EventRecord> {
-        self.shared.read(|s| s.events().to_vec())
-    }
-
-    /// The events emitted after the first `seen`, oldest first: what a caller that delivers events itself (as
-    /// `seam demo` does, to deliver them in a repeatable order) has not yet delivered.
-    pub fn events_after(&self, seen: usize) -> Vec<EventRecord> {
-        self.shared.read(|s| s.events().get(seen..).unwrap_or_default().to_vec())
-    }
-
-    /// Waits until every event emitted so far is delivered or given up (or no webhook is configured). False if
-    /// `timeout` passed first.
-    pub async fn settle(&self, timeout: Duration) -> bool {
-        let mut changes = self.shared.changed.subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if self.shared.read(|s| s.settled()) {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
-                return self.shared.read(|s| s.settled());
-            }
-        }
-    }
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A sandbox serving on its listener, with its delivery task. [`RunningSandbox::stop`] shuts both down; dropping
@@ -320,35 +294,66 @@ impl fmt::Debug for RunningSandbox {
     }
 }
 
-/// Starts serving the sandbox on `listener` (bind port 0 for tests) and delivering its events.
+/// Checks what `start` is given: the scenario's shares, each webhook target an `http(s)` URL, Stripe's secret
+/// when Stripe's webhooks have a target, ShipBob's secret in Standard Webhooks form.
+fn check(config: &SandboxConfig) -> anyhow::Result<()> {
+    config.scenario.validate().map_err(|e| anyhow::anyhow!("invalid sandbox scenario: {e}"))?;
+    for (what, url) in [("webhook URL", &config.webhook_url), ("webhook base", &config.webhook_base)] {
+        if let Some(url) = url {
+            let parsed = reqwest::Url::parse(url).with_context(|| format!("{what} `{url}` is not a URL"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https"),
+                "{what} `{url}` must start with http:// or https://"
+            );
+        }
+    }
+    if config.webhook_target(Vendor::Stripe).is_some() {
+        anyhow::ensure!(
+            config.secret_for(Vendor::Stripe).is_some(),
+            "a webhook URL needs a webhook secret to sign with"
+        );
+    }
+    if let Some(secret) = config.webhook_secrets.get(&Vendor::Shipbob) {
+        delivery::standard_webhooks_key(secret)
+            .map_err(|e| anyhow::anyhow!("ShipBob webhook secret: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Starts serving the sandbox on `listener` (bind port 0 for tests) and delivering its webhooks.
 ///
-/// Fails if the scenario's shares are invalid, the webhook URL is not an `http(s)` URL, or a webhook URL is set
-/// with an empty secret.
+/// Fails if the scenario's shares are invalid, a webhook URL or base is not an `http(s)` URL, Stripe's webhooks
+/// have a target but no secret, or ShipBob's secret is not `whsec_` and base64. A vendor with a target but no
+/// secret is not delivered (a warning says so).
 pub async fn start(
     config: SandboxConfig,
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<RunningSandbox> {
-    config.scenario.validate().map_err(|e| anyhow::anyhow!("invalid sandbox scenario: {e}"))?;
-    if let Some(url) = &config.webhook_url {
-        let parsed = reqwest::Url::parse(url).with_context(|| format!("webhook URL `{url}` is not a URL"))?;
-        anyhow::ensure!(
-            matches!(parsed.scheme(), "http" | "https"),
-            "webhook URL `{url}` must start with http:// or https://"
-        );
-        anyhow::ensure!(
-            !config.webhook_secret.trim().is_empty(),
-            "a webhook URL needs a webhook secret to sign with"
-        );
+    check(&config)?;
+    for vendor in Vendor::ALL {
+        if config.webhook_target(vendor).is_some() && !config.delivers(vendor) {
+            tracing::warn!(%vendor, "no webhook secret for {vendor}: its webhooks are listed, not delivered");
+        }
     }
     let addr = listener.local_addr().context("reading the sandbox listener's address")?;
     let client = delivery::client(config.webhook_timeout).context("building the webhook client")?;
     let (queue, queued) = mpsc::unbounded_channel();
-    let (changed, _) = watch::channel(0);
-    let sandbox = Sandbox::new(config.seed, config.scenario.clone(), config.webhook_url.is_some());
-    let shared = Arc::new(Shared { state: Mutex::new(sandbox), config, queue, changed });
+    let salt = config.world_salt.unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    let settings = world::WorldSettings {
+        seed: config.seed,
+        salt,
+        scenario: config.scenario.clone(),
+        shop_domain: config.shopify_shop_domain.clone(),
+        bucket: config.shopify_bucket,
+        max_query_cost: config.shopify_max_query_cost,
+        channel_id: config.shipbob_channel_id,
+        delivered: Vendor::ALL.into_iter().filter(|v| config.delivers(*v)).collect::<BTreeSet<_>>(),
+    };
+    let world = world::World::new(settings, now_unix());
+    let shared = Arc::new(handle::Shared::new(world, config, queue));
     let deliverer = tokio::spawn(delivery::run(Arc::clone(&shared), queued, client));
     let handle = SandboxHandle { shared };
-    let app = api::router(handle.clone());
+    let app = router(handle.clone());
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -367,6 +372,21 @@ pub async fn start(
     })
 }
 
+/// Every vendor's routes and the admin routes, behind the gate that faults and logs vendor calls.
+fn router(handle: SandboxHandle) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(stripe::routes())
+        .merge(shopify::routes())
+        .merge(shipbob::routes())
+        .merge(zendesk::routes())
+        .merge(gorgias::routes())
+        .merge(admin::routes())
+        .fallback(api::unrecognized)
+        .layer(axum::middleware::from_fn_with_state(handle.clone(), calls::gate))
+        .with_state(handle)
+}
+
 impl RunningSandbox {
     /// `http://HOST:PORT`, with `127.0.0.1` (or `[::1]`) for an unspecified bind address.
     pub fn url(&self) -> String {
@@ -383,12 +403,12 @@ impl RunningSandbox {
         self.addr
     }
 
-    /// A handle on the state: counters, events, admin actions.
+    /// A handle on the world: counters, webhooks, admin actions.
     pub fn state(&self) -> SandboxHandle {
         self.handle.clone()
     }
 
-    /// Stops accepting requests, lets in-flight ones finish (at most 5 s), and stops delivering events.
+    /// Stops accepting requests, lets in-flight ones finish (at most 5 s), and stops delivering webhooks.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

@@ -274,19 +274,19 @@ pub(crate) fn profile(seed: u64, index: u64) -> (String, String, &'static str, i
     (format!("{first} {last}"), email, ZONES[pick(3, ZONES.len())], PLANS[pick(4, PLANS.len())])
 }
 
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
-fn draw(seed: u64, stream: u64, index: u64, salt: u64) -> u64 {
+pub(crate) fn draw(seed: u64, stream: u64, index: u64, salt: u64) -> u64 {
     mix(mix(mix(mix(seed) ^ stream) ^ index) ^ salt)
 }
 
 /// A number in [0, 1) from the top 53 bits.
-fn unit(x: u64) -> f64 {
+pub(crate) fn unit(x: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 

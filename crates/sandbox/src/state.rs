@@ -182,6 +182,9 @@ pub struct CallCounts {
     pub charge_attempts: u64,
     /// Requests answered from an idempotency record.
     pub replays: u64,
+    /// Every request to any vendor's face, in the order answered: vendor, method, path, idempotency key or
+    /// `reference_id`, status, fault.
+    pub log: Vec<crate::calls::CallRecord>,
 }
 
 /// The requests that carried one idempotency key.
@@ -508,6 +511,7 @@ pub(crate) enum Action {
     Send(String),
     Void(String),
     MarkUncollectible(String),
+    UpdatePaymentIntent(String),
 }
 
 /// A `POST /v1/...` request as the HTTP layer hands it over.
@@ -552,37 +556,27 @@ pub struct Sandbox {
     saved: HashMap<String, Saved>,
     counts: CallCounts,
     outbox: Vec<String>,
-}
-
-/// A Stripe-style id: the prefix, `_`, and 24 random base-62 characters.
-pub(crate) fn new_id(prefix: &str) -> String {
-    random_id(prefix, 24)
-}
-
-pub(crate) fn random_id(prefix: &str, len: usize) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(prefix.len() + 1 + len);
-    out.push_str(prefix);
-    out.push('_');
-    let mut bits = uuid::Uuid::new_v4().as_u128();
-    let mut left = 21; // 62^21 < 2^128 > 122 random bits; refill after
-    for _ in 0..len {
-        if left == 0 {
-            bits = uuid::Uuid::new_v4().as_u128();
-            left = 21;
-        }
-        out.push(char::from(ALPHABET[(bits % 62) as usize]));
-        bits /= 62;
-        left -= 1;
-    }
-    out
+    /// Checkout sessions and payment intents (`stripe.rs`).
+    pub(crate) checkouts: Vec<crate::stripe::Checkout>,
+    pub(crate) payment_intents: Vec<crate::stripe::PaymentIntent>,
+    /// Where object ids come from: the seed and a salt, never the global random source.
+    ids: crate::world::Ids,
 }
 
 impl Sandbox {
     /// An empty account. `webhooks` says whether events will be delivered (otherwise they are listed as
     /// [`DeliveryStatus::NotConfigured`] and never enter the outbox).
     pub fn new(seed: u64, scenario: Scenario, webhooks: bool) -> Sandbox {
+        Sandbox::with_salt(seed, scenario, webhooks, 0)
+    }
+
+    /// [`Sandbox::new`] whose ids are drawn with `salt` as well as the seed (the sandbox draws a salt at start so
+    /// a restarted sandbox never repeats an id).
+    pub(crate) fn with_salt(seed: u64, scenario: Scenario, webhooks: bool, salt: u64) -> Sandbox {
+        let mut ids = crate::world::Ids::new(seed ^ 0x5712_19e5);
+        ids.start_epoch(salt);
         Sandbox {
+            ids,
             seed,
             scenario,
             webhooks,
@@ -596,7 +590,46 @@ impl Sandbox {
             saved: HashMap::new(),
             counts: CallCounts::default(),
             outbox: Vec::new(),
+            checkouts: Vec::new(),
+            payment_intents: Vec::new(),
         }
+    }
+
+    /// A customer made outside a renewal (the world's customers, a checkout's buyer), with the id the world
+    /// drew for it.
+    pub(crate) fn add_customer(&mut self, id: String, email: &str, name: &str, now: i64) -> String {
+        let customer = Customer {
+            payment_method: format!("pm_{}", id.trim_start_matches("cus_")),
+            id,
+            created: now,
+            email: email.to_owned(),
+            name: name.to_owned(),
+            currency: "usd".to_owned(),
+            timezone: "America/New_York".to_owned(),
+            delinquent: false,
+            invoices: 0,
+        };
+        let id = customer.id.clone();
+        self.customer_ids.insert(id.clone(), self.customers.len());
+        self.customers.push(customer);
+        id
+    }
+
+    /// A Stripe-style id: the prefix, `_`, and 24 base-62 characters drawn from the seed and salt.
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
+        self.ids.token_id(&format!("{prefix}_"), 24)
+    }
+
+    /// Queues event `id` for delivery again (a redelivery, as Stripe's dashboard does). False when there is no
+    /// such event or events are not delivered.
+    pub(crate) fn requeue(&mut self, id: &str) -> bool {
+        if !self.webhooks {
+            return false;
+        }
+        let Some(event) = self.event_mut(id) else { return false };
+        event.delivery = DeliveryStatus::Pending;
+        self.outbox.push(id.to_owned());
+        true
     }
 
     /// Ids of events emitted since the last call, oldest first, for delivery.
@@ -764,26 +797,26 @@ impl Sandbox {
             let index = self.invoices.len() as u64;
             let (drawn_name, drawn_email, drawn_zone, drawn_amount) = scenario::profile(self.seed, index);
             let customer = Customer {
-                id: new_id("cus"),
+                id: self.new_id("cus"),
                 created: now,
                 email: req.email.clone().unwrap_or(drawn_email),
                 name: req.name.clone().unwrap_or(drawn_name),
                 currency: currency.clone(),
                 timezone: req.customer_timezone.clone().unwrap_or_else(|| drawn_zone.to_owned()),
-                payment_method: new_id("pm"),
+                payment_method: self.new_id("pm"),
                 delinquent: false,
                 invoices: 1,
             };
             let outcome = req.outcome.unwrap_or_else(|| self.scenario.outcome(self.seed, index));
             let invoice = Invoice {
-                id: new_id("in"),
+                id: self.new_id("in"),
                 number: format!("SEAM-{:04}", index + 1),
                 index,
                 outcome,
                 customer: self.customers.len(),
-                subscription: new_id("sub"),
-                line: new_id("il"),
-                payment_intent: new_id("pi"),
+                subscription: self.new_id("sub"),
+                line: self.new_id("il"),
+                payment_intent: self.new_id("pi"),
                 amount_due: req.amount.unwrap_or(drawn_amount),
                 currency: currency.clone(),
                 created: now,
@@ -909,6 +942,7 @@ impl Sandbox {
             Action::MarkUncollectible(id) => {
                 self.find_invoice(id, "invoice").and_then(|at| self.mark_uncollectible_at(at, cause, now))
             }
+            Action::UpdatePaymentIntent(id) => self.update_payment_intent(id, &params),
         };
         let (status, body) = match result {
             Ok(body) => (200, body),
@@ -979,7 +1013,7 @@ impl Sandbox {
         if matches!(cause, Cause::Request { .. }) {
             self.counts.charge_attempts += 1;
         }
-        let charge_id = new_id("ch");
+        let charge_id = self.new_id("ch");
         let charge = self.charge_json(at, &charge_id, result, now);
         self.charges.insert(charge_id.clone(), Charge { json: charge });
         let customer = self.invoices[at].customer;
@@ -1203,7 +1237,24 @@ impl Sandbox {
 
     /// Records an event about invoice `at` whose `data.object` is `object`, and queues it for delivery.
     fn emit_object(&mut self, at: usize, event_type: &str, object: Value, cause: Cause<'_>, now: i64) {
-        let id = new_id("evt");
+        let object_id = self.invoices[at].id.clone();
+        self.record_event(object_id, event_type, object, cause, now);
+    }
+
+    /// Records an event Stripe sends on its own (no request caused it), such as `checkout.session.completed`.
+    pub(crate) fn emit_automatic(&mut self, object_id: String, event_type: &str, object: Value, now: i64) {
+        self.record_event(object_id, event_type, object, Cause::Automatic, now);
+    }
+
+    fn record_event(
+        &mut self,
+        object_id: String,
+        event_type: &str,
+        object: Value,
+        cause: Cause<'_>,
+        now: i64,
+    ) {
+        let id = self.new_id("evt");
         let request = match cause {
             Cause::Automatic => json!({ "id": null, "idempotency_key": null }),
             Cause::Request { id, key } => json!({ "id": id, "idempotency_key": key }),
@@ -1225,7 +1276,7 @@ impl Sandbox {
             id: id.clone(),
             event_type: event_type.to_owned(),
             created: now,
-            object_id: self.invoices[at].id.clone(),
+            object_id,
             delivery: if self.webhooks { DeliveryStatus::Pending } else { DeliveryStatus::NotConfigured },
             attempts: Vec::new(),
             event,
@@ -1242,8 +1293,20 @@ fn check_params(action: &Action, params: &[(String, String)]) -> Result<(), Stri
     const PAY: &[&str] =
         &["expand", "forgive", "mandate", "off_session", "paid_out_of_band", "payment_method", "source"];
     const OTHER: &[&str] = &["expand"];
+    const PAYMENT_INTENT: &[&str] = &[
+        "description",
+        "expand",
+        "metadata",
+        "receipt_email",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+    ];
     const BOOLEANS: &[&str] = &["forgive", "off_session", "paid_out_of_band"];
-    let allowed = if matches!(action, Action::Pay(_)) { PAY } else { OTHER };
+    let allowed = match action {
+        Action::Pay(_) => PAY,
+        Action::UpdatePaymentIntent(_) => PAYMENT_INTENT,
+        _ => OTHER,
+    };
     for (name, value) in params {
         let base = name.split('[').next().unwrap_or(name);
         if !allowed.contains(&base) {
@@ -1318,10 +1381,13 @@ mod tests {
 
     #[test]
     fn ids_look_like_stripe_ids() {
-        let id = new_id("in");
+        let mut sandbox = Sandbox::new(1, Scenario::default(), false);
+        let id = sandbox.new_id("in");
         assert!(id.starts_with("in_") && id.len() == 27, "{id}");
         assert!(id[3..].bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_ne!(new_id("in"), new_id("in"));
+        assert_ne!(sandbox.new_id("in"), sandbox.new_id("in"));
+        let mut salted = Sandbox::with_salt(1, Scenario::default(), false, 2);
+        assert_ne!(salted.new_id("in"), Sandbox::new(1, Scenario::default(), false).new_id("in"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Failed-payment recovery end to end (issue 4): the real server on port 0 running `playbooks/`, the Stripe sandbox
+//! Failed-payment recovery end to end (issue 4): the real server on port 0 running `playbooks/failed-payment-recovery.toml`, the Stripe sandbox
 //! over real HTTP (pay calls, signed webhooks), a fresh SQLite file and a fresh PostgreSQL database, and a manual
 //! clock advanced day by day.
 
@@ -79,6 +79,8 @@ impl World {
             std::fs::create_dir_all(&playbooks).unwrap();
             std::fs::write(playbooks.join("failed-payment-recovery.toml"), changed).unwrap();
         }
+        // This playbook alone: the others call vendors these stories do not configure.
+        let playbooks = playbooks.join("failed-payment-recovery.toml");
         let ledger = dir.path().join("ledger.jsonl");
         let config_text = format!(
             "workflows = [{playbooks:?}]\n[sources.stripe]\nsecrets = [\"{SECRET}\"]\n[stripe]\napi_key = \"{API_KEY}\"\n\
