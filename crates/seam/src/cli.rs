@@ -127,32 +127,47 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct TriggerArgs {
-    /// The source: `stripe`.
+    /// The source: stripe, shopify, zendesk, gorgias or shipbob.
     #[arg(value_name = "SOURCE")]
     pub source: String,
-    /// The event type, such as `invoice.payment_failed` (also invoice.paid, invoice.payment_succeeded,
-    /// invoice.voided, invoice.marked_uncollectible).
+    /// The event type. stripe: invoice.payment_failed, invoice.paid, invoice.payment_succeeded, invoice.voided,
+    /// invoice.marked_uncollectible, checkout.session.completed; shopify: orders/create, inventory_levels/update;
+    /// zendesk: ticket.created (sent as zen:event-type:ticket.created); gorgias: ticket-created; shipbob:
+    /// order.shipped, order.shipment.delivered, return.created.
     #[arg(value_name = "EVENT")]
     pub event: String,
-    /// Where to send it.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8717/webhooks/stripe")]
-    pub to: String,
-    /// The webhook signing secret (default: the first of SEAM_STRIPE_WEBHOOK_SECRET).
+    /// Where to send it (default: http://127.0.0.1:8717/webhooks/SOURCE).
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// The source's webhook secret (default: the first of SEAM_{SOURCE}_WEBHOOK_SECRET; for gorgias, its token).
     #[arg(long, value_name = "S")]
     pub secret: Option<String>,
-    /// The invoice the event is about (default: a new id); reuse an id to cancel a run with invoice.paid.
+    /// Stripe: the invoice the event is about (default: a new id); reuse an id to cancel a run with invoice.paid.
     #[arg(long, value_name = "ID")]
     pub invoice: Option<String>,
-    /// The customer (default: a new id).
+    /// Stripe: the customer (default: a new id).
     #[arg(long, value_name = "ID")]
     pub customer: Option<String>,
-    /// The invoice amount in cents.
+    /// The amount in cents (an invoice, an order, a checkout).
     #[arg(long, value_name = "CENTS", default_value_t = 4900)]
     pub amount: i64,
-    /// A failure that says Stripe will retry the invoice in 3 days (`next_payment_attempt` set), as with Stripe's
-    /// automatic retries on; without it the failed invoice has no next attempt and Seam retries it.
+    /// Stripe: a failure that says Stripe will retry the invoice in 3 days (`next_payment_attempt` set), as with
+    /// Stripe's automatic retries on; without it the failed invoice has no next attempt and Seam retries it.
     #[arg(long)]
     pub stripe_retrying: bool,
+    /// The customer's e-mail in an order, a checkout or a Gorgias ticket (default: jenny.rosen@example.com).
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Option<String>,
+    /// Shopify orders/create: the line's SKU (default: MUG-01).
+    #[arg(long, value_name = "SKU")]
+    pub sku: Option<String>,
+    /// The order: its name in a Shopify order or a ticket's text (`#1001`), its reference in a ShipBob event
+    /// (default: a new one).
+    #[arg(long, value_name = "ORDER")]
+    pub order: Option<String>,
+    /// The helpdesk ticket's id (default: a new one).
+    #[arg(long, value_name = "ID")]
+    pub ticket: Option<String>,
 }
 
 /// Where the database is.

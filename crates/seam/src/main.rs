@@ -10,6 +10,7 @@ mod demo;
 mod doctor;
 mod engine_cmd;
 mod output;
+mod samples;
 mod trigger;
 mod wizard;
 

@@ -51,7 +51,8 @@ pub fn random_suffix() -> String {
 /// A number that looks like one of the vendor's 64-bit ids (above 2^53, as Shopify's are).
 fn big_id() -> u64 {
     let bytes = uuid::Uuid::new_v4();
-    9_007_199_254_740_993 + u64::from_le_bytes(bytes.as_bytes()[..8].try_into().unwrap_or_default()) % 1_000_000_000_000
+    9_007_199_254_740_993
+        + u64::from_le_bytes(bytes.as_bytes()[..8].try_into().unwrap_or_default()) % 1_000_000_000_000
 }
 
 /// The sample body for `source` `event` at `now`; `None` when `seam trigger` does not know that event.
@@ -77,7 +78,8 @@ pub fn sample(source: &str, event: &str, args: &SampleArgs, now: i64) -> Option<
             }))
         }
         ("zendesk", "ticket.created") => {
-            let ticket: u64 = args.ticket.as_deref().and_then(|t| t.parse().ok()).unwrap_or(big_id() % 100_000);
+            let ticket: u64 =
+                args.ticket.as_deref().and_then(|t| t.parse().ok()).unwrap_or(big_id() % 100_000);
             Some(json!({
                 "account_id": 12345,
                 "detail": {

@@ -65,6 +65,22 @@ impl World {
     pub fn seam(&self, args: &[&str]) -> Run {
         self.seam_with_input(args, "")
     }
+
+    /// `seam ARGS` with only these `SEAM_*` variables set (none from the developer's shell).
+    pub fn seam_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_seam"));
+        command.args(args).current_dir(self.dir.path()).stdin(Stdio::null());
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SEAM_")) {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        let output: Output = command.output().expect("run seam");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
 }
 
 /// The repository's `examples/` folder.
