@@ -88,12 +88,17 @@ pub struct SandboxArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:12111")]
     pub listen: String,
-    /// Where to deliver events (a running `seam serve`).
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8717/webhooks/stripe")]
-    pub webhook_url: String,
-    /// The endpoint secret events are signed with (default: the first of SEAM_STRIPE_WEBHOOK_SECRET).
+    /// Where every vendor's webhooks go: URL + /webhooks/{source} (a running `seam serve`).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8717")]
+    pub webhook_base: String,
+    /// Where Stripe's events go (default: the webhook base + /webhooks/stripe).
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// A source's webhook secret, as SOURCE=VALUE (stripe, shopify, shipbob, zendesk, gorgias; repeat for each); a
+    /// bare VALUE is Stripe's. Default: each source's SEAM_{SOURCE}_WEBHOOK_SECRET (first of the list). A source
+    /// without a secret has its webhooks listed, not delivered.
     #[arg(long, value_name = "S")]
-    pub secret: Option<String>,
+    pub secret: Vec<String>,
     /// The API key `/v1` requests must carry (default: any key, or none, is accepted).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,

@@ -584,34 +584,79 @@ fn where_to_look_live(files: &DemoFiles, engine: &str) -> String {
     )
 }
 
-/// `seam sandbox`: the Stripe stand-in on its own, until ctrl-c or SIGTERM.
+/// Each source's webhook secret: `--secret SOURCE=VALUE` (a bare VALUE is Stripe's), else the first of
+/// `SEAM_{SOURCE}_WEBHOOK_SECRET`.
+fn sandbox_secrets(
+    given: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<seam_sandbox::Vendor, String>> {
+    let mut secrets = std::collections::BTreeMap::new();
+    for vendor in seam_sandbox::Vendor::ALL {
+        if let Ok(secret) = crate::trigger::secret_for(&vendor.to_string(), None) {
+            secrets.insert(vendor, secret);
+        }
+    }
+    for item in given {
+        let (vendor, value) = match item.split_once('=') {
+            Some((name, value)) if name.parse::<seam_sandbox::Vendor>().is_ok() => {
+                (name.parse::<seam_sandbox::Vendor>().map_err(|_| crate::InputError(String::new()))?, value)
+            }
+            Some((name, _)) if !name.contains('_') && name.chars().all(|c| c.is_ascii_lowercase()) => {
+                return Err(crate::InputError(format!(
+                    "--secret {name}=…: unknown source; use stripe, shopify, shipbob, zendesk or gorgias"
+                ))
+                .into());
+            }
+            _ => (seam_sandbox::Vendor::Stripe, item.as_str()),
+        };
+        secrets.insert(vendor, value.to_owned());
+    }
+    Ok(secrets)
+}
+
+/// `seam sandbox`: every vendor's stand-in on one port, until ctrl-c or SIGTERM.
 pub fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     crate::engine_cmd::init_logs(crate::cli::LogFormat::Text, "warn,sqlx=error");
     install_tls_provider();
-    let secret = crate::trigger::signing_secret(args.secret.clone())?;
+    let secrets = sandbox_secrets(&args.secret)?;
+    let Some(stripe_secret) = secrets.get(&seam_sandbox::Vendor::Stripe).cloned() else {
+        return Err(crate::InputError(
+            "no Stripe signing secret: pass --secret VALUE (or --secret stripe=VALUE) or set SEAM_STRIPE_WEBHOOK_SECRET"
+                .to_owned(),
+        )
+        .into());
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
-        let sandbox = seam_sandbox::start(
-            seam_sandbox::SandboxConfig {
-                seed: args.seed,
-                webhook_url: Some(args.webhook_url.clone()),
-                webhook_secret: secret,
-                api_key: args.api_key.clone(),
-                ..seam_sandbox::SandboxConfig::default()
-            },
-            listener,
-        )
-        .await?;
+        let config = seam_sandbox::SandboxConfig {
+            seed: args.seed,
+            webhook_url: args.webhook_url.clone(),
+            webhook_secret: stripe_secret,
+            webhook_base: Some(args.webhook_base.clone()),
+            webhook_secrets: secrets,
+            api_key: args.api_key.clone(),
+            ..seam_sandbox::SandboxConfig::default()
+        };
+        let delivered: Vec<String> = seam_sandbox::Vendor::ALL
+            .iter()
+            .filter(|vendor| config.delivers(**vendor))
+            .map(|vendor| format!("{vendor} to {}", config.webhook_target(*vendor).unwrap_or_default()))
+            .collect();
+        let sandbox = seam_sandbox::start(config, listener).await?;
         let stop = shutdown_signal();
         let url = sandbox.url();
-        println!("seam sandbox: Stripe stand-in on {url}, delivering events to {}", args.webhook_url);
+        println!("seam sandbox: Stripe, Shopify, ShipBob, Zendesk and Gorgias on {url}");
+        println!(
+            "  delivering: {}",
+            if delivered.is_empty() { "nothing".to_owned() } else { delivered.join("; ") }
+        );
         println!("  make failed renewals:  curl -X POST {url}/_sandbox/renewals -d '{{\"count\": 3}}'");
         println!(
             "  point Seam at it:      SEAM_STRIPE_API_KEY=sk_test_x SEAM_STRIPE_BASE_URL={url} seam serve"
         );
+        println!("  the world:             curl {url}/_sandbox/world");
         println!("  calls per key:         curl {url}/_sandbox/calls");
         stop.await;
         sandbox.stop().await;

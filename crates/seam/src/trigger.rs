@@ -12,12 +12,6 @@ use crate::InputError;
 use crate::cli::TriggerArgs;
 use crate::samples::{EVENTS, SampleArgs, sample, vendor_type};
 
-/// The Stripe signing secret to use: `--secret`, else the first of `SEAM_STRIPE_WEBHOOK_SECRET` (the one `seam serve`
-/// accepts too).
-pub fn signing_secret(given: Option<String>) -> Result<String, InputError> {
-    secret_for("stripe", given)
-}
-
 /// `source`'s secret: `given`, else the first of `SEAM_{SOURCE}_WEBHOOK_SECRET`.
 pub fn secret_for(source: &str, given: Option<String>) -> Result<String, InputError> {
     let variable = format!("SEAM_{}_WEBHOOK_SECRET", source.to_uppercase().replace('-', "_"));
