@@ -1,0 +1,369 @@
+//! The cross-tool playbooks end to end (issue 9): the real server on port 0 running
+//! `playbooks/checkout-stock-validation.toml` and `playbooks/ticket-context.toml`, the sandbox playing Stripe,
+//! Shopify, ShipBob, Zendesk and Gorgias over real HTTP (signed webhooks in, vendor APIs out), a fresh SQLite file
+//! and a fresh PostgreSQL database, and a manual clock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use seam_flow::{Clock, ManualClock, Timestamp};
+use seam_runtime::Config;
+use seam_sandbox::{
+    BasicCredentials, FaultKind, FaultRequest, Helpdesk, LineRequest, OrderRequest, RestockRequest, RunningSandbox,
+    SandboxConfig, SandboxHandle, TicketRequest, Vendor, WorldSummary,
+};
+use seam_store::testing::{TempPostgres, fresh_postgres};
+use seam_web::{RunningServer, ServerOptions};
+use serde_json::{Value, json};
+
+/// Monday 2 March 2026, 10:00 UTC.
+const START: i64 = 1_772_445_600;
+const SHIPBOB_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+struct World {
+    server: Option<RunningServer>,
+    sandbox: Option<RunningSandbox>,
+    clock: Arc<ManualClock>,
+    client: reqwest::Client,
+    dir: tempfile::TempDir,
+    _pg: Option<TempPostgres>,
+}
+
+impl World {
+    async fn start(backend: Backend) -> Option<World> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let (db, pg) = match backend {
+            Backend::Sqlite => (format!("sqlite:{}", dir.path().join("seam.db").display()), None),
+            Backend::Postgres => {
+                let pg = fresh_postgres().await?;
+                (pg.url.clone(), Some(pg))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let engine_url = format!("http://{}", listener.local_addr().unwrap());
+        let secrets: BTreeMap<Vendor, String> = [
+            (Vendor::Stripe, "whsec_cross_stripe"),
+            (Vendor::Shopify, "shpss_cross_shopify"),
+            (Vendor::Shipbob, SHIPBOB_SECRET),
+            (Vendor::Zendesk, "zendesk_cross_secret"),
+            (Vendor::Gorgias, "gorgias-cross-token-0123456789abcdef"),
+        ]
+        .into_iter()
+        .map(|(vendor, secret)| (vendor, secret.to_owned()))
+        .collect();
+        let sandbox = seam_sandbox::start(
+            SandboxConfig {
+                seed: 5,
+                webhook_secret: secrets[&Vendor::Stripe].clone(),
+                webhook_base: Some(engine_url.clone()),
+                webhook_secrets: secrets.clone(),
+                api_key: Some("sk_test_cross".to_owned()),
+                shopify_access_token: Some("shpat_cross".to_owned()),
+                shipbob_token: Some("pat_cross".to_owned()),
+                zendesk_credentials: Some(BasicCredentials {
+                    user: "agent@brand.example/token".to_owned(),
+                    password: "zd_cross".to_owned(),
+                }),
+                gorgias_credentials: Some(BasicCredentials {
+                    user: "agent@brand.example".to_owned(),
+                    password: "gg_cross".to_owned(),
+                }),
+                world_salt: Some(11),
+                fault_hang: Duration::from_secs(3),
+                ..SandboxConfig::default()
+            },
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        )
+        .await
+        .unwrap();
+        let playbooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbooks");
+        let url = sandbox.url();
+        let config_text = format!(
+            r#"workflows = [{stock:?}, {tickets:?}]
+[sources.stripe]
+secrets = ["{stripe}"]
+[sources.shopify]
+secrets = ["{shopify}"]
+[sources.shipbob]
+secrets = ["{shipbob}"]
+[sources.zendesk]
+secrets = ["{zendesk}"]
+[sources.gorgias]
+secrets = ["{gorgias}"]
+[stripe]
+api_key = "sk_test_cross"
+base_url = "{url}"
+[shopify]
+shop_url = "{url}"
+access_token = "shpat_cross"
+[shipbob]
+base_url = "{url}"
+token = "pat_cross"
+channel_id = "100102"
+timeout_secs = 1
+[zendesk]
+base_url = "{url}"
+email = "agent@brand.example"
+api_token = "zd_cross"
+[gorgias]
+base_url = "{url}"
+email = "agent@brand.example"
+api_key = "gg_cross"
+[ledger]
+path = "ledger.jsonl"
+[ledgers.inventory]
+path = "inventory.jsonl"
+[engine]
+poll_ms = 20
+reconcile_secs = 3600
+[[inbox.routes]]
+team = "fulfillment"
+tag = "vip"
+assignee = "vip-desk@brand.example"
+[[inbox.routes]]
+team = "fulfillment"
+assignee = "warehouse-lead@brand.example"
+"#,
+            stock = playbooks.join("checkout-stock-validation.toml").display().to_string(),
+            tickets = playbooks.join("ticket-context.toml").display().to_string(),
+            stripe = secrets[&Vendor::Stripe],
+            shopify = secrets[&Vendor::Shopify],
+            shipbob = secrets[&Vendor::Shipbob],
+            zendesk = secrets[&Vendor::Zendesk],
+            gorgias = secrets[&Vendor::Gorgias],
+        );
+        let config_path = dir.path().join("seam.toml");
+        std::fs::write(&config_path, config_text).unwrap();
+        let config = Config::load(&config_path).unwrap();
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(START)));
+        let server = seam_web::start(
+            &config,
+            ServerOptions {
+                store: seam_store::open(&db).await.unwrap(),
+                clock: clock.clone(),
+                listener,
+                default_ledger: None,
+                connectors: BTreeMap::new(),
+            },
+        )
+        .await
+        .unwrap();
+        Some(World {
+            server: Some(server),
+            sandbox: Some(sandbox),
+            clock,
+            client: reqwest::Client::new(),
+            dir,
+            _pg: pg,
+        })
+    }
+
+    fn sandbox(&self) -> SandboxHandle {
+        self.sandbox.as_ref().unwrap().state()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.as_ref().unwrap().url())
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).json(&body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until webhooks are delivered and the engine has nothing due now.
+    async fn settle(&self) {
+        let engine = self.server.as_ref().unwrap().engine.clone();
+        let mut quiet = 0;
+        for _ in 0..2000 {
+            let delivered = self.sandbox().settle(Duration::from_secs(10)).await;
+            engine.run_until_idle().await.unwrap();
+            let counts = engine.store().counts().await.unwrap();
+            let pending = counts.events_by_status.iter().any(|(s, n)| s == "pending" && *n > 0);
+            let due = engine
+                .store()
+                .next_wake()
+                .await
+                .unwrap()
+                .is_some_and(|at| at <= self.clock.now().unix_seconds());
+            if delivered && !pending && !due && counts.calls_pending == 0 && counts.ledger_unshipped == 0 {
+                quiet += 1;
+                if quiet == 3 {
+                    return;
+                }
+            } else {
+                quiet = 0;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("did not settle");
+    }
+
+    /// Moves the clock on in steps of at most an hour, settling after each.
+    async fn advance(&self, seconds: u64) {
+        let mut left = seconds;
+        while left > 0 {
+            let step = left.min(3600);
+            self.clock.advance(seam_flow::Duration::from_seconds(step));
+            self.settle().await;
+            left -= step;
+        }
+    }
+
+    fn world(&self) -> WorldSummary {
+        self.sandbox().world()
+    }
+
+    fn lines(&self, file: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join(file))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap())
+            .collect()
+    }
+
+    /// The ShipBob orders whose reference is this Shopify order's numeric id.
+    fn tpl_orders(&self, order_gid: &str) -> usize {
+        let numeric = order_gid.rsplit('/').next().unwrap();
+        self.world().shipbob_orders.iter().filter(|o| o.reference_id == numeric).count()
+    }
+
+    /// The answers ShipBob gave to order creates for this reference, in order (`None`: held past the timeout).
+    fn creates(&self, order_gid: &str) -> Vec<Option<u16>> {
+        let numeric = order_gid.rsplit('/').next().unwrap().to_owned();
+        self.sandbox()
+            .call_log()
+            .iter()
+            .filter(|c| {
+                c.vendor == Vendor::Shipbob && c.method == "POST" && c.reference_id.as_deref() == Some(numeric.as_str())
+            })
+            .map(|c| c.status)
+            .collect()
+    }
+
+    async fn inbox(&self, workflow: &str) -> Vec<Value> {
+        let items = self.get("/api/inbox?status=open").await;
+        items["items"].as_array().unwrap().iter().filter(|i| i["workflow"] == workflow).cloned().collect()
+    }
+
+    async fn run_for(&self, key: &str) -> Value {
+        let runs = self.get(&format!("/api/runs?key={}", urlencode(key))).await;
+        let runs = runs["runs"].as_array().unwrap().clone();
+        assert_eq!(runs.len(), 1, "one run for {key}: {runs:?}");
+        self.get(&format!("/api/runs/{}", runs[0]["id"].as_str().unwrap())).await
+    }
+
+    /// A SKU with at least `need` units at the 3PL, and one with none.
+    fn in_stock_sku(&self, need: i64) -> String {
+        let world = self.world();
+        world.skus.iter().find(|s| s.shipbob_fulfillable >= need).expect("a SKU in stock").sku.clone()
+    }
+
+    fn order(&self, lines: &[(&str, i64)], tags: &[&str]) -> Value {
+        let request = OrderRequest {
+            lines: lines
+                .iter()
+                .map(|(sku, quantity)| LineRequest { sku: Some((*sku).to_owned()), quantity: Some(*quantity), ..LineRequest::default() })
+                .collect(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            ..OrderRequest::default()
+        };
+        self.sandbox().place_order(&request).unwrap()
+    }
+
+    async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.stop().await;
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn gid(order: &Value) -> String {
+    order["admin_graphql_api_id"].as_str().or_else(|| order["id"].as_str()).unwrap().to_owned()
+}
+
+async fn an_in_stock_order_is_handed_over_once(backend: Backend) {
+    let Some(world) = World::start(backend).await else { return };
+    let sku = world.in_stock_sku(3);
+    // The 3PL answers the first create only after the connector has given up waiting (it did the work).
+    world
+        .sandbox()
+        .add_fault(FaultRequest {
+            vendor: Vendor::Shipbob,
+            kind: FaultKind::TimeoutAfter,
+            count: Some(1),
+            for_secs: None,
+            method: Some("POST".to_owned()),
+            path: Some("/order".to_owned()),
+            retry_after: None,
+            hang_secs: Some(3.0),
+        })
+        .unwrap();
+    let order = world.order(&[(&sku, 1)], &[]);
+    let order_id = gid(&order);
+    // The webhook is delivered three times.
+    let webhook = world.sandbox().webhooks().into_iter().find(|w| w.topic == "orders/create").unwrap();
+    world.sandbox().redeliver(&webhook.id, 2).unwrap();
+    world.settle().await;
+    world.advance(3 * 3600).await;
+    assert_eq!(world.tpl_orders(&order_id), 1, "one ShipBob order for the purchase");
+    // The first create did the work but its answer never came; the retry, the same request, was told it exists.
+    assert_eq!(world.creates(&order_id), [None, Some(422)]);
+    let run = world.run_for(&order_id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["outcome"], "handed_over", "{run}");
+    let fulfillment = world.lines("ledger.jsonl");
+    let line = fulfillment.iter().find(|l| l["order_ref"] == order_id.as_str()).expect("a fulfillment line");
+    assert_eq!(line["outcome"], "handed_over");
+    let runs = world.get("/api/runs?workflow=checkout-stock-validation&limit=100").await;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "three deliveries, one run");
+    world.stop().await;
+}
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_databases!(an_in_stock_order_is_handed_over_once);
