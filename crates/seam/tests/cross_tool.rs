@@ -10,8 +10,8 @@ use std::time::Duration;
 use seam_flow::{Clock, ManualClock, Timestamp};
 use seam_runtime::Config;
 use seam_sandbox::{
-    BasicCredentials, FaultKind, FaultRequest, Helpdesk, LineRequest, OrderRequest, RestockRequest, RunningSandbox,
-    SandboxConfig, SandboxHandle, TicketRequest, Vendor, WorldSummary,
+    BasicCredentials, FaultKind, FaultRequest, Helpdesk, LineRequest, OrderRequest, RestockRequest,
+    RunningSandbox, SandboxConfig, SandboxHandle, TicketRequest, Vendor, WorldSummary,
 };
 use seam_store::testing::{TempPostgres, fresh_postgres};
 use seam_web::{RunningServer, ServerOptions};
@@ -248,7 +248,9 @@ assignee = "warehouse-lead@brand.example"
             .call_log()
             .iter()
             .filter(|c| {
-                c.vendor == Vendor::Shipbob && c.method == "POST" && c.reference_id.as_deref() == Some(numeric.as_str())
+                c.vendor == Vendor::Shipbob
+                    && c.method == "POST"
+                    && c.reference_id.as_deref() == Some(numeric.as_str())
             })
             .map(|c| c.status)
             .collect()
@@ -276,7 +278,11 @@ assignee = "warehouse-lead@brand.example"
         let request = OrderRequest {
             lines: lines
                 .iter()
-                .map(|(sku, quantity)| LineRequest { sku: Some((*sku).to_owned()), quantity: Some(*quantity), ..LineRequest::default() })
+                .map(|(sku, quantity)| LineRequest {
+                    sku: Some((*sku).to_owned()),
+                    quantity: Some(*quantity),
+                    ..LineRequest::default()
+                })
                 .collect(),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             ..OrderRequest::default()
@@ -345,6 +351,128 @@ async fn an_in_stock_order_is_handed_over_once(backend: Backend) {
     world.stop().await;
 }
 
+/// A SKU the 3PL holds `need` or more of, and one it cannot cover for an order of 2 or more.
+fn short_sku(world: &WorldSummary, not: &str) -> (String, i64, i64) {
+    let sku = world.skus.iter().filter(|s| s.sku != not).min_by_key(|s| s.shipbob_fulfillable).unwrap();
+    (sku.sku.clone(), sku.shipbob_fulfillable, sku.shopify_available)
+}
+
+async fn a_short_order_asks_fulfillment_once_and_each_decision_moves_the_run(backend: Backend) {
+    let Some(world) = World::start(backend).await else { return };
+    let good = world.in_stock_sku(10);
+    let (short, at_3pl, _) = short_sku(&world.world(), &good);
+    let need = at_3pl + 2;
+
+    // Ship partial, for a VIP order: routed to the VIP desk, both stock figures shown.
+    let partial = gid(&world.order(&[(&good, 1), (&short, need)], &["vip"]));
+    world.settle().await;
+    let items = world.inbox("checkout-stock-validation").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let item = &items[0];
+    assert_eq!(item["assignee"], "vip-desk@brand.example", "{item}");
+    let shop_now = world.world().skus.iter().find(|s| s.sku == short).unwrap().shopify_available;
+    let line = &item["context"]["short_lines"][0];
+    assert_eq!(line["sku"], short.as_str(), "{item}");
+    assert_eq!(line["quantity"], need, "{item}");
+    assert_eq!(line["at_3pl"], at_3pl, "the 3PL's figure: {item}");
+    assert!(line["in_shopify"].as_i64().is_some(), "Shopify's figure: {item}");
+    let _ = shop_now;
+    let names: Vec<&str> =
+        item["decisions"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    for choice in ["ship_partial", "wait_for_restock", "cancel"] {
+        assert!(names.contains(&choice), "{names:?}");
+    }
+    let id = item["id"].as_str().unwrap();
+    let (status, body) = world.post(&format!("/api/inbox/{id}/ship_partial"), json!({ "by": "lead" })).await;
+    assert_eq!(status, 200, "{body}");
+    world.settle().await;
+    assert_eq!(world.tpl_orders(&partial), 1);
+    let shipped = world
+        .world()
+        .shipbob_orders
+        .into_iter()
+        .find(|o| partial.ends_with(&format!("/{}", o.reference_id)))
+        .unwrap();
+    let url = format!("{}/2026-07/order/{}", world.sandbox.as_ref().unwrap().url(), shipped.id);
+    let tpl_order: Value =
+        world.client.get(url).bearer_auth("pat_cross").send().await.unwrap().json().await.unwrap();
+    let skus: Vec<&str> = tpl_order["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reference_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, [good.as_str()], "only the covered line ships: {tpl_order}");
+    assert_eq!(world.run_for(&partial).await["outcome"], "shipped_partial");
+
+    // Wait for restock: the restock arrives (Shopify's inventory_levels/update), the run reads the stock again,
+    // finds it covered and hands the order over.
+    let waiting = gid(&world.order(&[(&short, need)], &[]));
+    world.settle().await;
+    let item = world
+        .inbox("checkout-stock-validation")
+        .await
+        .into_iter()
+        .find(|i| i["context"]["order_id"] == waiting.as_str())
+        .unwrap();
+    assert_eq!(item["assignee"], "warehouse-lead@brand.example", "no VIP tag: {item}");
+    let id = item["id"].as_str().unwrap().to_owned();
+    let (status, _) = world.post(&format!("/api/inbox/{id}/wait_for_restock"), json!({ "by": "lead" })).await;
+    assert_eq!(status, 200);
+    world.settle().await;
+    assert_eq!(world.run_for(&waiting).await["status"], "running");
+    assert_eq!(world.tpl_orders(&waiting), 0);
+    world
+        .sandbox()
+        .restock(&RestockRequest { sku: short.clone(), quantity: need * 3, ..RestockRequest::default() })
+        .unwrap();
+    world.settle().await;
+    assert_eq!(world.tpl_orders(&waiting), 1, "handed over once the restock arrived");
+    let run = world.run_for(&waiting).await;
+    assert_eq!(run["outcome"], "handed_over", "{run}");
+    assert!(run["audit"].to_string().contains("inventory_levels/update"), "woken by the restock event");
+
+    // Wait for restock that never comes: after restock_wait the order is back in the inbox; then cancelled.
+    let (short2, at2, _) = short_sku(&world.world(), &good);
+    let cancelled = gid(&world.order(&[(&short2, at2 + 5)], &[]));
+    world.settle().await;
+    let first = world
+        .inbox("checkout-stock-validation")
+        .await
+        .into_iter()
+        .find(|i| i["context"]["order_id"] == cancelled.as_str())
+        .unwrap();
+    let id = first["id"].as_str().unwrap().to_owned();
+    world.post(&format!("/api/inbox/{id}/wait_for_restock"), json!({ "by": "lead" })).await;
+    world.settle().await;
+    world.advance(8 * 86_400).await;
+    let again = world
+        .inbox("checkout-stock-validation")
+        .await
+        .into_iter()
+        .find(|i| i["context"]["order_id"] == cancelled.as_str())
+        .expect("back in the inbox");
+    assert_ne!(again["id"], first["id"], "a new item after the wait");
+    let id = again["id"].as_str().unwrap().to_owned();
+    let (status, body) = world.post(&format!("/api/inbox/{id}/cancel"), json!({ "by": "lead" })).await;
+    assert_eq!(status, 400, "refund is required: {body}");
+    let (status, body) = world
+        .post(
+            &format!("/api/inbox/{id}/cancel"),
+            json!({ "by": "lead", "fields": { "refund": true, "restock": true } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    world.settle().await;
+    let order = world.world().orders.into_iter().find(|o| o.id == cancelled).unwrap();
+    assert!(order.cancelled, "cancelled in Shopify");
+    assert_eq!(world.run_for(&cancelled).await["outcome"], "cancelled");
+    assert_eq!(world.tpl_orders(&cancelled), 0);
+    let drift = world.lines("inventory.jsonl");
+    assert!(!drift.is_empty(), "drift between the two counts is in the inventory ledger");
+    world.stop().await;
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -366,4 +494,7 @@ macro_rules! on_both_databases {
     };
 }
 
-on_both_databases!(an_in_stock_order_is_handed_over_once);
+on_both_databases!(
+    an_in_stock_order_is_handed_over_once,
+    a_short_order_asks_fulfillment_once_and_each_decision_moves_the_run,
+);
