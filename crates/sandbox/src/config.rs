@@ -108,7 +108,7 @@ pub struct SandboxConfig {
     pub shopify_access_token: Option<String>,
     /// When set, ShipBob's requests need `Authorization: Bearer <token>`.
     pub shipbob_token: Option<String>,
-    /// When set, Zendesk's requests need Basic `{email}/token:{api token}` (user `{email}/token`).
+    /// When set, Zendesk's requests need Basic `{email}/token:{api token}`; `user` is the e-mail.
     pub zendesk_credentials: Option<BasicCredentials>,
     /// When set, Gorgias' requests need Basic `{email}:{api key}`.
     pub gorgias_credentials: Option<BasicCredentials>,

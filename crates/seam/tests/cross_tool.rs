@@ -69,7 +69,7 @@ impl World {
                 shopify_access_token: Some("shpat_cross".to_owned()),
                 shipbob_token: Some("pat_cross".to_owned()),
                 zendesk_credentials: Some(BasicCredentials {
-                    user: "agent@brand.example/token".to_owned(),
+                    user: "agent@brand.example".to_owned(),
                     password: "zd_cross".to_owned(),
                 }),
                 gorgias_credentials: Some(BasicCredentials {
@@ -164,6 +164,20 @@ assignee = "warehouse-lead@brand.example"
             dir,
             _pg: pg,
         })
+    }
+
+    /// Every run of `workflow` with its audit trail, for a failing assertion's message.
+    async fn explain(&self, workflow: &str) -> String {
+        let mut out = String::new();
+        let runs = self.get(&format!("/api/runs?workflow={workflow}&limit=100")).await;
+        for run in runs["runs"].as_array().into_iter().flatten() {
+            let run = self.get(&format!("/api/runs/{}", run["id"].as_str().unwrap_or_default())).await;
+            out.push_str(&format!("run {} {} {}\n", run["key"], run["status"], run["outcome"]));
+            for entry in run["audit"].as_array().into_iter().flatten() {
+                out.push_str(&format!("  {} {} {}\n", entry["kind"], entry["step"], entry["detail"]));
+            }
+        }
+        out
     }
 
     fn sandbox(&self) -> SandboxHandle {
@@ -473,6 +487,80 @@ async fn a_short_order_asks_fulfillment_once_and_each_decision_moves_the_run(bac
     world.stop().await;
 }
 
+/// A customer with one order shipped with tracking and another returned and refunded.
+fn two_story_customer(world: &WorldSummary) -> (String, String, String) {
+    for customer in &world.customers {
+        let orders: Vec<_> = world.orders.iter().filter(|o| o.email == customer.email).collect();
+        let shipped =
+            orders.iter().find(|o| !o.tracking_numbers.is_empty() && o.returns == 0 && o.refunded == 0);
+        let returned = orders.iter().find(|o| o.returns > 0 && o.refunded > 0);
+        if let (Some(shipped), Some(returned)) = (shipped, returned) {
+            return (customer.email.clone(), shipped.name.clone(), returned.name.clone());
+        }
+    }
+    panic!("the seeded world has a customer with a shipped order and a returned, refunded one");
+}
+
+async fn a_ticket_gets_one_note_with_every_order_and_an_unknown_sender_only_a_tag(backend: Backend) {
+    let Some(world) = World::start(backend).await else { return };
+    let (email, shipped, returned) = two_story_customer(&world.world());
+    let tracking =
+        world.world().orders.iter().find(|o| o.name == shipped).unwrap().tracking_numbers[0].clone();
+    for helpdesk in [Helpdesk::Zendesk, Helpdesk::Gorgias] {
+        let ticket = world
+            .sandbox()
+            .open_ticket(&TicketRequest {
+                vendor: helpdesk,
+                email: email.clone(),
+                name: None,
+                subject: "Where is my refund?".to_owned(),
+                body: "Hello, I sent one order back.".to_owned(),
+            })
+            .unwrap();
+        // The webhook comes three times.
+        let webhook = world.sandbox().webhooks().into_iter().last().unwrap();
+        world.sandbox().redeliver(&webhook.id, 2).unwrap();
+        world.settle().await;
+        let id = ticket["id"].as_u64().or_else(|| ticket["ticket"]["id"].as_u64()).unwrap_or_default();
+        let summary = world
+            .world()
+            .tickets
+            .into_iter()
+            .find(|t| t.vendor == helpdesk && (id == 0 || t.id == id))
+            .unwrap();
+        if summary.notes.len() != 1 {
+            panic!("{helpdesk:?}: one note: {summary:?}\n{}", world.explain("ticket-context").await);
+        }
+        let note = &summary.notes[0];
+        assert!(note.contains(&shipped) && note.contains(&returned), "{helpdesk:?}: both orders: {note}");
+        assert!(note.contains(&tracking), "{helpdesk:?}: the tracking number: {note}");
+        assert!(note.contains("Return:"), "{helpdesk:?}: the return: {note}");
+        assert!(note.contains("Refunded"), "{helpdesk:?}: the refund: {note}");
+        assert!(note.find(&shipped).min(note.find(&returned)).is_some());
+        assert!(summary.tags.contains(&"seam-context".to_owned()), "{summary:?}");
+    }
+    // Someone Shopify does not know: tagged, no note, no guess.
+    world
+        .sandbox()
+        .open_ticket(&TicketRequest {
+            vendor: Helpdesk::Zendesk,
+            email: "stranger@nowhere.example".to_owned(),
+            name: None,
+            subject: "Hi".to_owned(),
+            body: "Do you ship to Mars?".to_owned(),
+        })
+        .unwrap();
+    world.settle().await;
+    let stranger =
+        world.world().tickets.into_iter().find(|t| t.requester_email == "stranger@nowhere.example").unwrap();
+    assert!(stranger.notes.is_empty(), "{stranger:?}");
+    assert_eq!(stranger.tags, ["seam-no-customer"], "{stranger:?}");
+    let support = world.lines("ledger.jsonl");
+    assert!(support.iter().any(|l| l["outcome"] == "no_customer"), "{support:?}");
+    assert_eq!(support.iter().filter(|l| l["outcome"] == "enriched").count(), 2, "{support:?}");
+    world.stop().await;
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -497,4 +585,5 @@ macro_rules! on_both_databases {
 on_both_databases!(
     an_in_stock_order_is_handed_over_once,
     a_short_order_asks_fulfillment_once_and_each_decision_moves_the_run,
+    a_ticket_gets_one_note_with_every_order_and_an_unknown_sender_only_a_tag,
 );
