@@ -148,6 +148,11 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Set {
     pub values: BTreeMap<String, Arg>,
+    /// `check`: what the data must satisfy, by the sentence a person reads when it does not ("every line has a
+    /// SKU"); each a template over the step variables and `result` (the values just set). One that is false or
+    /// does not render sends the run to `on_error` like a value that does not render.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<String, Template>,
     pub on_error: Target,
 }
 

@@ -129,6 +129,7 @@ const STEP_KEYS: &[&str] = &[
     "record",
     "set",
     "on_error",
+    "check",
     "with",
     "schedule",
     "retry_on",
@@ -311,10 +312,12 @@ impl Reader<'_> {
                 format!("a step has exactly one action, but this one has both `{first}` and `{second}`"),
             ),
         };
-        if kind != Some("set")
-            && let Some(extra) = table.get("on_error")
-        {
-            self.report_at(&extra, "`on_error` only applies to a `set` step");
+        for key in ["on_error", "check"] {
+            if kind != Some("set")
+                && let Some(extra) = table.get(key)
+            {
+                self.report_at(&extra, format!("`{key}` only applies to a `set` step"));
+            }
         }
         if kind != Some("call") {
             for key in CALL_ONLY_KEYS {
@@ -330,9 +333,27 @@ impl Reader<'_> {
             Some("condition") => table.get("condition").and_then(|field| self.condition(&field, &following)),
             Some("escalate") => table.get("escalate").and_then(|field| self.escalate(&field)),
             Some("set") => table.get("set").and_then(|field| {
-                let values = self.args(&field, false)?;
-                let on_error = self.optional_target(&table, "on_error", Target::Fail)?;
-                Some(Action::Set(Set { values, on_error }))
+                let values = self.args(&field, false);
+                let on_error = self.optional_target(&table, "on_error", Target::Fail);
+                let checks = match table.get("check") {
+                    None => Some(BTreeMap::new()),
+                    Some(checks) => self.any_table(&checks.path, checks.node).and_then(|found| {
+                        let mut read = BTreeMap::new();
+                        let mut all = true;
+                        for (name, _) in found.entries.iter() {
+                            let name = name.get_ref().to_string();
+                            let Some(entry) = found.get(&name) else { continue };
+                            match self.template(&entry, Scope::Until) {
+                                Some(template) => {
+                                    read.insert(name, template);
+                                }
+                                None => all = false,
+                            }
+                        }
+                        all.then_some(read)
+                    }),
+                };
+                Some(Action::Set(Set { values: values?, checks: checks?, on_error: on_error? }))
             }),
             Some(_) => table.get("record").and_then(|field| self.record(&field)),
             None => None,

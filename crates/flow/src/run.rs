@@ -212,6 +212,9 @@ pub enum AuditKind {
     Decided,
     Recorded,
     TemplateFailed,
+    /// A `set` step could not read what the run's data should hold (a payload without line items): the data is
+    /// bad, and the run goes to the step's `on_error`.
+    BadData,
     Cancelled,
     Completed,
 }
@@ -1178,7 +1181,18 @@ impl<'d> Machine<'d> {
             }
             Action::Set(set) => {
                 self.step_state(&step.id).attempts += 1;
-                let (values, errors) = render_args(&set.values, &self.context());
+                let (values, mut errors) = render_args(&set.values, &self.context());
+                if errors.is_empty() {
+                    let mut context = self.context();
+                    context["result"] = values.clone();
+                    for (name, check) in &set.checks {
+                        match check.is_true(&context) {
+                            Ok(true) => {}
+                            Ok(false) => errors.push(format!("not so: {name}")),
+                            Err(error) => errors.push(format!("{name}: {error}")),
+                        }
+                    }
+                }
                 if errors.is_empty() {
                     self.step_state(&step.id).result = Some(values);
                     return Ok(Some(self.finish_step(step)));
@@ -1186,7 +1200,7 @@ impl<'d> Machine<'d> {
                 // The data the playbook needs is not there: say exactly what, and go where the playbook handles it.
                 let now = self.now;
                 let message = errors.join("; ");
-                self.audit(AuditKind::TemplateFailed, Some(&step.id), None, message.clone());
+                self.audit(AuditKind::BadData, Some(&step.id), None, message.clone());
                 let entry = self.step_state(&step.id);
                 entry.result = Some(values);
                 entry.status = "failed".to_owned();

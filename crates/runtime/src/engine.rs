@@ -545,6 +545,9 @@ impl Engine {
         for effect in transition.effects {
             match effect {
                 Effect::Audit(item) => {
+                    if item.kind == seam_flow::AuditKind::BadData {
+                        self.metrics.inc("seam_bad_data_total", format!("workflow=\"{}\"", label(&def.name)));
+                    }
                     let kind = serde_json::to_value(item.kind)
                         .ok()
                         .and_then(|kind| kind.as_str().map(str::to_owned))

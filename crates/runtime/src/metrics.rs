@@ -18,6 +18,10 @@ pub struct Metrics {
 const HELP: &[(&str, &str)] = &[
     ("seam_webhooks_total", "Webhook deliveries by source and outcome."),
     ("seam_runs_started_total", "Runs started, by workflow."),
+    (
+        "seam_bad_data_total",
+        "Vendor data a workflow could not read (a `set` step sent to on_error), by workflow.",
+    ),
     ("seam_transitions_total", "Run transitions committed, by input kind."),
     ("seam_calls_total", "Outside calls made, by action and result."),
     ("seam_timers_fired_total", "Wake-ups fired."),
@@ -122,6 +126,7 @@ impl Metrics {
         }
         for workflow in &known.workflows {
             zero("seam_runs_started_total", format!("workflow=\"{}\"", label(workflow)));
+            zero("seam_bad_data_total", format!("workflow=\"{}\"", label(workflow)));
         }
         for action in &known.actions {
             zero("seam_calls_total", format!("action=\"{}\",result=\"ok\"", label(action)));

@@ -663,6 +663,61 @@ async fn the_vendors_sample_payloads_route_with_exact_ids() {
     world.stop().await;
 }
 
+/// A Stripe Checkout whose line has no SKU (its product has no `metadata.sku`) becomes one inbox item naming the
+/// line, never a crash, and is counted in `/metrics`; a good one is handed over with the 3PL order id on the
+/// PaymentIntent.
+async fn a_checkout_line_without_a_sku_is_an_inbox_item_and_a_good_one_ships(backend: Backend) {
+    let Some(world) = World::start(backend).await else { return };
+    let sku = world.in_stock_sku(3);
+    let bad = world
+        .sandbox()
+        .create_checkout(&seam_sandbox::CheckoutRequest {
+            lines: vec![LineRequest {
+                sku: None,
+                title: Some("Mystery box".to_owned()),
+                price: Some(2500),
+                ..LineRequest::default()
+            }],
+            ..seam_sandbox::CheckoutRequest::default()
+        })
+        .unwrap();
+    let good = world
+        .sandbox()
+        .create_checkout(&seam_sandbox::CheckoutRequest {
+            lines: vec![LineRequest { sku: Some(sku.clone()), quantity: Some(1), ..LineRequest::default() }],
+            ..seam_sandbox::CheckoutRequest::default()
+        })
+        .unwrap();
+    world.settle().await;
+    world.advance(3600).await;
+    let session =
+        |value: &Value| value["id"].as_str().or_else(|| value["session"]["id"].as_str()).unwrap().to_owned();
+    let (bad, good) = (session(&bad), session(&good));
+    let items = world.inbox("checkout-stock-validation").await;
+    assert_eq!(items.len(), 1, "{items:?}\n{}", world.explain("checkout-stock-validation").await);
+    let title = items[0]["title"].as_str().unwrap();
+    assert!(title.contains("every line has a SKU") && title.contains("Mystery box"), "{title}");
+    assert_eq!(items[0]["context"]["order_id"], bad.as_str());
+    let metrics = world.client.get(world.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "seam_bad_data_total{workflow=\"checkout-stock-validation\"} 1"),
+        "{metrics}"
+    );
+    let run = world.run_for(&good).await;
+    assert_eq!(run["outcome"], "handed_over", "{}", world.explain("checkout-stock-validation").await);
+    let tpl = world.world().shipbob_orders.into_iter().find(|o| o.reference_id == good).expect("handed over");
+    let intent = world
+        .sandbox()
+        .call_log()
+        .into_iter()
+        .filter(|c| {
+            c.vendor == Vendor::Stripe && c.method == "POST" && c.path.starts_with("/v1/payment_intents/")
+        })
+        .count();
+    assert_eq!(intent, 1, "the 3PL order ({}) is recorded on the PaymentIntent once", tpl.id);
+    world.stop().await;
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -689,4 +744,5 @@ on_both_databases!(
     a_short_order_asks_fulfillment_once_and_each_decision_moves_the_run,
     a_ticket_gets_one_note_with_every_order_and_an_unknown_sender_only_a_tag,
     a_3pl_failing_for_a_while_loses_no_order_and_doubles_none,
+    a_checkout_line_without_a_sku_is_an_inbox_item_and_a_good_one_ships,
 );
