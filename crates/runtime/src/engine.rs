@@ -854,6 +854,11 @@ impl Engine {
         self.connectors.get(prefix).map(|connector| (connector, rest))
     }
 
+    /// The connector serving `name.*` actions, if configured (the web layer's read-only views use them).
+    pub fn connector(&self, name: &str) -> Option<Arc<dyn Connector>> {
+        self.connectors.get(name).cloned()
+    }
+
     /// The action prefixes connectors serve (`http`, `stripe`, ...).
     pub fn connector_names(&self) -> Vec<String> {
         self.connectors.keys().cloned().collect()

@@ -718,6 +718,47 @@ async fn a_checkout_line_without_a_sku_is_an_inbox_item_and_a_good_one_ships(bac
     world.stop().await;
 }
 
+/// Gorgias' sidebar widget: the customer's orders, tracking, 3PL shipments, returns and refunds as JSON, behind the
+/// gorgias source's token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gorgias_widget_shows_the_customer_s_orders_behind_its_token() {
+    let Some(world) = World::start(Backend::Sqlite).await else { return };
+    let (email, shipped, returned) = two_story_customer(&world.world());
+    let url = |email: &str| world.url(&format!("/integrations/gorgias/customer?email={}", urlencode(email)));
+    let token = "gorgias-cross-token-0123456789abcdef";
+    let response = world.client.get(url(&email)).send().await.unwrap();
+    assert_eq!(response.status(), 401, "no token");
+    let response = world.client.get(url(&email)).header("X-Seam-Token", "wrong").send().await.unwrap();
+    assert_eq!(response.status(), 401, "a wrong token");
+    let response = world.client.get(url(&email)).header("X-Seam-Token", token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let widget: Value = response.json().await.unwrap();
+    assert_eq!(widget["customer"]["email"], email.as_str(), "{widget}");
+    let names: Vec<&str> =
+        widget["orders"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&shipped.as_str()) && names.contains(&returned.as_str()), "{names:?}");
+    let returned =
+        widget["orders"].as_array().unwrap().iter().find(|o| o["name"] == returned.as_str()).unwrap();
+    assert!(!returned["returns"].as_array().unwrap().is_empty(), "{returned}");
+    assert!(!returned["refunds"].as_array().unwrap().is_empty(), "{returned}");
+    let with_shipments = widget["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| !o["shipments"].as_array().unwrap().is_empty())
+        .count();
+    assert!(with_shipments > 0, "the 3PL's shipments are joined: {widget}");
+    let response =
+        world.client.get(url("nobody@nowhere.example")).header("X-Seam-Token", token).send().await.unwrap();
+    let nobody: Value = response.json().await.unwrap();
+    assert_eq!(nobody["customer"], Value::Null);
+    assert_eq!(nobody["orders"], json!([]));
+    let response =
+        world.client.get(url("not an address")).header("X-Seam-Token", token).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    world.stop().await;
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {

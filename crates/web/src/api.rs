@@ -40,11 +40,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}/cancel", post(run_cancel))
         .route("/api/dead-letters", get(dead_letters))
         .route("/api/ledger", get(ledger))
+        .route("/integrations/gorgias/customer", get(crate::widget::gorgias_customer))
         .fallback(not_found)
         .with_state(state)
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 

@@ -9,5 +9,6 @@
 
 pub mod api;
 pub mod server;
+mod widget;
 
 pub use server::{RunningServer, ServerOptions, start};
