@@ -221,7 +221,7 @@ colour = "blue"
         r#"
 w.toml:15: steps[1].id: step id `pause` is already used by steps[0] on line 11; ids must be unique
 w.toml:17: steps[1].wait: "5x" is not a duration; use a number followed by s, m, h, d or w, such as "3d" or "1h30m"
-w.toml:18: steps[1].colour: unknown key `colour`; accepted here: id, next, outcome, call, wait, wait_for, condition, escalate, record, set, on_error, with, schedule, retry_on, until, on_exhausted, on_fatal
+w.toml:18: steps[1].colour: unknown key `colour`; accepted here: id, next, outcome, call, wait, wait_for, condition, escalate, record, set, on_error, check, with, schedule, retry_on, until, on_exhausted, on_fatal
 "#,
     );
 }
