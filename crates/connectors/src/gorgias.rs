@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::vendor::{
-    Api, Args, Call, Credentials, Failure, contains_text, fatal_request, note_marker, unknown_action,
+    Api, Call, Credentials, Failure, contains_text, fatal_request, note_args, tag_args, unknown_action,
 };
 
 /// The actions this connector serves (the part after `gorgias.`).
@@ -45,8 +45,6 @@ pub const ACTIONS: [&str; 2] = ["add_note", "add_tags"];
 
 /// The most message pages read looking for a marker (100 messages a page).
 const MAX_MESSAGE_PAGES: usize = 20;
-/// A note longer than this is a mistake in the workflow.
-const MAX_NOTE_CHARS: usize = 60_000;
 
 /// The Gorgias connector. Cheap to clone. Its `Debug` never shows the key.
 #[derive(Debug, Clone)]
@@ -89,14 +87,7 @@ impl GorgiasConnector {
         let deadline = self.api.deadline();
         let result = match action {
             "add_note" => {
-                let parsed = Args::new(args, &["ticket_id", "body"]).and_then(|a| {
-                    let ticket = a.required_numeric_id("ticket_id")?;
-                    let body = a.required_text("body")?;
-                    if body.chars().count() > MAX_NOTE_CHARS {
-                        return Err(format!("`body` is longer than {MAX_NOTE_CHARS} characters"));
-                    }
-                    Ok((ticket, body, note_marker(idempotency_key)?))
-                });
+                let parsed = note_args(args, idempotency_key);
                 match parsed {
                     Ok((ticket, body, marker)) => {
                         self.add_note(&label, &ticket, &body, &marker, deadline).await
@@ -105,14 +96,7 @@ impl GorgiasConnector {
                 }
             }
             "add_tags" => {
-                let parsed = Args::new(args, &["ticket_id", "tags"]).and_then(|a| {
-                    let ticket = a.required_numeric_id("ticket_id")?;
-                    let tags = a.text_list("tags")?.ok_or("`tags` is missing")?;
-                    if tags.is_empty() {
-                        return Err("`tags` is empty".to_owned());
-                    }
-                    Ok((ticket, tags))
-                });
+                let parsed = tag_args(args);
                 match parsed {
                     Ok((ticket, tags)) => {
                         let call = Call::send_json(

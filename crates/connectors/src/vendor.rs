@@ -549,6 +549,34 @@ pub(crate) fn step_key(idempotency_key: &str) -> &str {
     }
 }
 
+/// A helpdesk note's longest body; anything longer is a mistake in the workflow (both vendors allow far more).
+pub(crate) const MAX_NOTE_CHARS: usize = 60_000;
+
+/// A helpdesk `add_note` call's arguments: the ticket, the body, and the marker that keeps it from being written
+/// twice.
+pub(crate) fn note_args(args: &Value, idempotency_key: &str) -> Result<(String, String, String), String> {
+    Args::new(args, &["ticket_id", "body"]).and_then(|a| {
+        let ticket = a.required_numeric_id("ticket_id")?;
+        let body = a.required_text("body")?;
+        if body.chars().count() > MAX_NOTE_CHARS {
+            return Err(format!("`body` is longer than {MAX_NOTE_CHARS} characters"));
+        }
+        Ok((ticket, body, note_marker(idempotency_key)?))
+    })
+}
+
+/// A helpdesk `add_tags` call's arguments: the ticket and at least one tag.
+pub(crate) fn tag_args(args: &Value) -> Result<(String, Vec<String>), String> {
+    Args::new(args, &["ticket_id", "tags"]).and_then(|a| {
+        let ticket = a.required_numeric_id("ticket_id")?;
+        let tags = a.text_list("tags")?.ok_or("`tags` is missing")?;
+        if tags.is_empty() {
+            return Err("`tags` is empty".to_owned());
+        }
+        Ok((ticket, tags))
+    })
+}
+
 /// `[seam:<run-step key>]`, the marker a note carries. `Err` if the key holds characters other than ASCII letters,
 /// digits, `_`, `-`, `.` and `:` (the engine's keys never do), so the marker reads the same in text and HTML.
 pub(crate) fn note_marker(idempotency_key: &str) -> Result<String, String> {

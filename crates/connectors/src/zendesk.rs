@@ -39,7 +39,8 @@ use tokio::time::Instant;
 
 use crate::http::classify_status;
 use crate::vendor::{
-    Api, Args, Call, Credentials, Failure, contains_text, fatal_request, note_marker, short, unknown_action,
+    Api, Args, Call, Credentials, Failure, contains_text, fatal_request, note_args, short, tag_args,
+    unknown_action,
 };
 
 /// The actions this connector serves (the part after `zendesk.`).
@@ -47,8 +48,6 @@ pub const ACTIONS: [&str; 3] = ["get_user", "add_note", "add_tags"];
 
 /// The most comment pages read looking for a marker (100 comments a page).
 const MAX_COMMENT_PAGES: usize = 20;
-/// Zendesk's limit on a comment body is far larger; a note longer than this is a mistake in the workflow.
-const MAX_NOTE_CHARS: usize = 60_000;
 
 /// The Zendesk connector. Cheap to clone. Its `Debug` never shows the token.
 #[derive(Debug, Clone)]
@@ -98,14 +97,7 @@ impl ZendeskConnector {
                 Err(why) => return no_request(&label, &why),
             },
             "add_note" => {
-                let parsed = Args::new(args, &["ticket_id", "body"]).and_then(|a| {
-                    let ticket = a.required_numeric_id("ticket_id")?;
-                    let body = a.required_text("body")?;
-                    if body.chars().count() > MAX_NOTE_CHARS {
-                        return Err(format!("`body` is longer than {MAX_NOTE_CHARS} characters"));
-                    }
-                    Ok((ticket, body, note_marker(idempotency_key)?))
-                });
+                let parsed = note_args(args, idempotency_key);
                 match parsed {
                     Ok((ticket, body, marker)) => {
                         self.add_note(&label, &ticket, &body, &marker, deadline).await
@@ -114,14 +106,7 @@ impl ZendeskConnector {
                 }
             }
             "add_tags" => {
-                let parsed = Args::new(args, &["ticket_id", "tags"]).and_then(|a| {
-                    let ticket = a.required_numeric_id("ticket_id")?;
-                    let tags = a.text_list("tags")?.ok_or("`tags` is missing")?;
-                    if tags.is_empty() {
-                        return Err("`tags` is empty".to_owned());
-                    }
-                    Ok((ticket, tags))
-                });
+                let parsed = tag_args(args);
                 match parsed {
                     Ok((ticket, tags)) => {
                         let call = Call::send_json(
