@@ -177,6 +177,9 @@ pub enum Effect {
     Record { step: StepId, ledger: String, entry: Value, idempotency_key: String },
     /// Append to the audit log.
     Audit(Audit),
+    /// The run no longer waits for a decision on `escalation` (a cancel or an event moved it on): its inbox item
+    /// is closed, and a decision on it is refused.
+    CloseEscalation { escalation: String },
     /// The run is over.
     Complete { status: RunStatus, outcome: String },
     /// `if_running = "restart"`: this run was cancelled for a new trigger; start a new run from it.
@@ -1368,6 +1371,9 @@ impl<'d> Machine<'d> {
 
     /// Drops whatever the run waited for; its step is marked abandoned.
     fn abandon_wait(&mut self) {
+        if let Waiting::Decision { escalation, .. } = &self.state.waiting {
+            self.effects.push(Effect::CloseEscalation { escalation: escalation.clone() });
+        }
         let step = match &self.state.waiting {
             Waiting::Nothing => None,
             Waiting::Call { step, .. }

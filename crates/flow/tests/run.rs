@@ -1095,6 +1095,7 @@ fn show_effect(effect: &Effect) -> String {
             shown
         }
         Effect::Complete { status, outcome } => format!("complete {status:?} {outcome}"),
+        Effect::CloseEscalation { escalation } => format!("close {escalation}"),
         Effect::StartRun { trigger } => format!("start a new run from {}", trigger.id),
     }
 }

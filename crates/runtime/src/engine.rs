@@ -642,6 +642,16 @@ impl Engine {
                         Some(data),
                     ));
                 }
+                Effect::CloseEscalation { escalation } => {
+                    tx.close_inbox(&escalation, now.unix_seconds()).await?;
+                    audit.push(entry(
+                        "inbox_closed",
+                        None,
+                        None,
+                        format!("inbox item {escalation} closed: the run no longer waits for it"),
+                        Some(json!({ "inbox_item": escalation })),
+                    ));
+                }
                 Effect::StartRun { trigger } => restarts.push(trigger),
             }
         }
@@ -906,6 +916,11 @@ impl Engine {
         let name = decision.name().to_owned();
         let Some(row) = run else { return Err(DecideError::NotFound(id.to_owned())) };
         let (def, state) = self.load_in(tx.as_mut(), &row).await?;
+        // Only the item the run waits on takes a decision; another (one a cancel or an event moved the run past) is
+        // refused and changes nothing.
+        if !matches!(&state.waiting, Waiting::Decision { escalation, .. } if escalation == id) {
+            return Err(DecideError::AlreadyDecided { id: id.to_owned(), status: "closed".to_owned(), by: None });
+        }
         // What the step offers and the fields it takes are checked here, so a bad decision is refused with its
         // reason and changes nothing (the state machine would only ignore it).
         let escalate =

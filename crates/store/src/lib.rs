@@ -393,6 +393,8 @@ pub trait Tx: Send {
     ) -> Result<()>;
     /// Closes the run's open items (the run ended without a decision on them).
     async fn close_inbox_for_run(&mut self, run_id: &str, now: i64) -> Result<()>;
+    /// Closes one open item (its run no longer waits for it).
+    async fn close_inbox(&mut self, id: &str, now: i64) -> Result<()>;
 
     /// Appends audit entries; they are written at [`Tx::commit`], with the rest of the transaction.
     async fn append_audit(&mut self, entries: &[NewAudit]) -> Result<()>;

@@ -692,6 +692,15 @@ impl Tx for BackendTx {
         Ok(())
     }
 
+    async fn close_inbox(&mut self, id: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE inbox SET status = 'closed', decided_at = $1 WHERE id = $2 AND status = 'open'")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn close_inbox_for_run(&mut self, run_id: &str, now: i64) -> Result<()> {
         sqlx::query("UPDATE inbox SET status = 'closed', decided_at = $1 WHERE run_id = $2 AND status = 'open'")
             .bind(now)
