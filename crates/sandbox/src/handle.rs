@@ -163,6 +163,13 @@ impl SandboxHandle {
         self.shared.read(|s| s.events().get(seen..).unwrap_or_default().to_vec())
     }
 
+    /// The webhooks of Shopify, ShipBob, Zendesk and Gorgias emitted after the first `seen`, oldest first (Stripe's
+    /// events are [`SandboxHandle::events_after`]): what a caller that delivers webhooks itself has not yet
+    /// delivered. Each record has the exact body and the headers that name it; the signature is the caller's to add.
+    pub fn vendor_webhooks_after(&self, seen: usize) -> Vec<WebhookRecord> {
+        self.shared.read_world(|w| w.webhooks_after(seen))
+    }
+
     /// `GET /_sandbox/webhooks`: every vendor's webhooks (Stripe's events first), with delivery records.
     pub fn webhooks(&self) -> Vec<WebhookRecord> {
         self.shared.read_world(World::webhooks)

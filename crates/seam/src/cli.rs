@@ -33,8 +33,9 @@ pub enum Command {
     /// Run the built-in Stripe stand-in: customers and invoices with state, seeded payment outcomes, idempotency
     /// replay, and signed webhooks delivered (with retries) to a running Seam.
     Sandbox(SandboxArgs),
-    /// Watch Seam recover failed payments: the engine, the Stripe sandbox and the failed-payment playbook, a month of
-    /// failed renewals replayed in seconds, and a summary of what was recovered and escalated.
+    /// Watch Seam work across tools: the engine, the sandbox (Stripe, Shopify, ShipBob, Zendesk, Gorgias) and the
+    /// three playbooks, a month of failed renewals, orders and tickets replayed in seconds, and a summary of money
+    /// recovered, orders handed to the 3PL, exceptions decided and tickets enriched.
     Demo(DemoArgs),
     /// Copy a SQLite database to a new file, safely while `seam serve` writes to it (for PostgreSQL it prints the
     /// `pg_dump` command to use instead, and exits 2).
@@ -112,7 +113,7 @@ pub struct DemoArgs {
     /// Run the month, print the summary and exit (default: keep serving until ctrl-c so you can look around).
     #[arg(long)]
     pub once: bool,
-    /// Where the database and the ledger file go (the demo replaces its own files there).
+    /// Where the database and the ledger files go (the demo replaces its own files there).
     #[arg(long, value_name = "DIR", default_value = "seam-demo")]
     pub data_dir: PathBuf,
     /// Address of the engine's API (falls back to a free port when the default is taken).

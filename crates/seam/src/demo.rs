@@ -1,15 +1,22 @@
-//! `seam demo`: the failed-payment playbook against the built-in Stripe sandbox, a month of failed renewals
-//! replayed on the demo's clock, and a summary computed from the ledger file it wrote.
+//! `seam demo`: the three playbooks (failed-payment recovery, checkout stock validation, ticket context) against
+//! the built-in sandbox playing Stripe, Shopify, ShipBob, Zendesk and Gorgias; a month of failed renewals, orders
+//! and tickets replayed on the demo's clock ([`story`] for the orders and tickets); and a summary with a section per
+//! playbook, computed from the ledger files and the database the engine wrote ([`summary`]).
 //!
 //! The same `--seed` tells the same story, figure for figure, however fast or loaded the machine is. Three things
 //! make it so. The clock does not run by itself while the month is replayed: the demo moves it to the next instant
-//! something is due (a renewal, a customer paying, a run's wake-up), waits until the engine has done everything
-//! due by then, and only then moves on ([`ReplayClock`]); `--seconds-per-day` only paces those steps for the eye.
-//! The demo delivers the sandbox's webhooks itself, in the order the sandbox emitted them and only once the engine
-//! has recorded the answer of the call that caused them, so Stripe's `invoice.paid` never races Seam's own record
-//! of the payment. And every event the demo causes happens at a fixed instant of the month, far from any instant a
-//! run's jittered schedule could pick. Once the month is replayed the clock runs at real speed from the replayed
-//! instant, so what a person does while looking around is stamped as far apart as it really is.
+//! something is due (a renewal, a customer paying, an order, a ticket, a person deciding, a run's wake-up), waits
+//! until the engine has done everything due by then, and only then moves on ([`ReplayClock`]); `--seconds-per-day`
+//! only paces those steps for the eye. The demo delivers every vendor's webhooks itself (the sandbox is given no
+//! address to deliver to), signed as each vendor signs, in the order the sandbox emitted them and only once the
+//! engine has recorded the answer of the call that caused them, so Stripe's `invoice.paid` never races Seam's own
+//! record of the payment. And every event the demo causes happens at a fixed instant of the month, far from any
+//! instant a run's jittered schedule could pick, one at a time. Once the month is replayed the clock runs at real
+//! speed from the replayed instant, so what a person does while looking around is stamped as far apart as it
+//! really is.
+
+mod story;
+mod summary;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,11 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use seam_connectors::Connector;
-use seam_connectors::stripe::StripeConnector;
 use seam_flow::{Clock, SystemClock, Timestamp};
 use seam_runtime::{Config, Engine, InboxRoute, LedgerConfig, ReplayClock, SourceConfig};
-use seam_sandbox::{RenewalRequest, SandboxHandle};
+use seam_sandbox::{BasicCredentials, RenewalRequest, SandboxHandle, Vendor};
 use seam_store::{RunFilter, Store};
 use serde_json::Value;
 
@@ -29,8 +34,14 @@ use crate::InputError;
 use crate::cli::{DemoArgs, SandboxArgs};
 use crate::engine_cmd::{install_tls_provider, shutdown_signal};
 
-/// The playbook the demo runs, as shipped in `playbooks/`.
-pub const PLAYBOOK: &str = include_str!("../../../playbooks/failed-payment-recovery.toml");
+/// The playbooks the demo runs, as shipped in `playbooks/`: (file name, text).
+pub const PLAYBOOKS: [(&str, &str); 3] = [
+    ("failed-payment-recovery.toml", include_str!("../../../playbooks/failed-payment-recovery.toml")),
+    ("checkout-stock-validation.toml", include_str!("../../../playbooks/checkout-stock-validation.toml")),
+    ("ticket-context.toml", include_str!("../../../playbooks/ticket-context.toml")),
+];
+/// The failed-payment playbook's name, as its runs and inbox items carry it.
+const PAYMENTS_WORKFLOW: &str = "failed-payment-recovery";
 
 /// The demo's month starts on Monday 2 March 2026, 09:00 UTC.
 const MONTH_START: i64 = 1_772_442_000;
@@ -44,13 +55,40 @@ const TAIL_DAYS: i64 = 16;
 const PAYS_BY_THEMSELVES_AFTER: i64 = DAY / 2;
 /// The progress line comes every this many days of the month.
 const REPORT_EVERY_DAYS: i64 = 5;
+// The sandbox's credentials, which the engine's connectors are configured with.
 const API_KEY: &str = "sk_test_seam_demo";
+const SHOPIFY_TOKEN: &str = "shpat_seam_demo";
+const SHIPBOB_TOKEN: &str = "pat_seam_demo";
+const SHIPBOB_CHANNEL: i64 = 100_102;
+const HELPDESK_USER: &str = "agent@yourbrand.example";
+const ZENDESK_TOKEN: &str = "zd_seam_demo";
+const GORGIAS_KEY: &str = "gg_seam_demo";
 
 /// The files of one demo run.
 struct DemoFiles {
     dir: PathBuf,
     db: PathBuf,
+    /// The finance ledger (failed payments).
     ledger: PathBuf,
+    /// One line per order the stock-validation playbook finished.
+    fulfillment: PathBuf,
+    /// One line per order that saw Shopify's count and the 3PL's differ.
+    inventory: PathBuf,
+    /// One line per ticket the ticket-context playbook finished.
+    support: PathBuf,
+}
+
+impl DemoFiles {
+    /// Each ledger and its file: finance's `ledger.csv`, the others `ledger-NAME.csv` beside it, as `seam serve`
+    /// names them by default.
+    fn ledgers(&self) -> [(&'static str, &Path); 4] {
+        [
+            ("finance", &self.ledger),
+            ("fulfillment", &self.fulfillment),
+            ("inventory", &self.inventory),
+            ("support", &self.support),
+        ]
+    }
 }
 
 fn prepare(dir: &Path) -> anyhow::Result<DemoFiles> {
@@ -58,16 +96,29 @@ fn prepare(dir: &Path) -> anyhow::Result<DemoFiles> {
         .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
     let db = dir.join("seam.db");
     let ledger = dir.join("ledger.csv");
+    let named = |name: &str| seam_runtime::default_file_for(&ledger, name);
+    let files = DemoFiles {
+        dir: dir.to_owned(),
+        db: db.clone(),
+        fulfillment: named("fulfillment"),
+        inventory: named("inventory"),
+        support: named("support"),
+        ledger: ledger.clone(),
+    };
     // A fresh start each time: the demo owns these files and nothing else in the folder.
-    for file in [db.clone(), dir.join("seam.db-wal"), dir.join("seam.db-shm"), ledger.clone()] {
+    let mut owned = vec![db, dir.join("seam.db-wal"), dir.join("seam.db-shm")];
+    owned.extend(files.ledgers().iter().map(|(_, path)| path.to_path_buf()));
+    for file in owned {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => return Err(error).with_context(|| format!("cannot remove {}", file.display())),
         }
     }
-    std::fs::write(dir.join("playbooks/failed-payment-recovery.toml"), PLAYBOOK)?;
-    Ok(DemoFiles { dir: dir.to_owned(), db, ledger })
+    for (name, text) in PLAYBOOKS {
+        std::fs::write(dir.join("playbooks").join(name), text)?;
+    }
+    Ok(files)
 }
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
@@ -85,7 +136,16 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
 }
 
 async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
-    let secret = format!("whsec_demo_{}", uuid::Uuid::new_v4().simple());
+    // Each source's webhook secret, fresh for every demo. ShipBob's is a Standard Webhooks secret: `whsec_` and
+    // base64 (the hex of a UUID is base64 too).
+    let fresh = || uuid::Uuid::new_v4().simple().to_string();
+    let secrets: BTreeMap<Vendor, String> = BTreeMap::from([
+        (Vendor::Stripe, format!("whsec_demo_{}", fresh())),
+        (Vendor::Shopify, format!("shpss_demo_{}", fresh())),
+        (Vendor::Shipbob, format!("whsec_{}", fresh())),
+        (Vendor::Zendesk, format!("zendesk_demo_{}", fresh())),
+        (Vendor::Gorgias, format!("gorgias-demo-{}", fresh())),
+    ]);
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(listener) => listener,
         Err(error) if args.listen == crate::engine_cmd::DEFAULT_LISTEN => {
@@ -98,47 +158,32 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
     };
     let engine_url = format!("http://{}", listener.local_addr()?);
 
-    // No webhook URL: the demo delivers the sandbox's events itself (see the module docs).
+    // No webhook URL or base: the demo delivers the sandbox's webhooks itself (see the module docs).
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let helpdesk =
+        |password: &str| BasicCredentials { user: HELPDESK_USER.to_owned(), password: password.to_owned() };
     let sandbox = seam_sandbox::start(
         seam_sandbox::SandboxConfig {
             seed: args.seed,
             webhook_url: None,
-            webhook_secret: secret.clone(),
+            webhook_secret: secrets[&Vendor::Stripe].clone(),
+            webhook_base: None,
+            webhook_secrets: secrets.clone(),
             api_key: Some(API_KEY.to_owned()),
+            shopify_access_token: Some(SHOPIFY_TOKEN.to_owned()),
+            shipbob_token: Some(SHIPBOB_TOKEN.to_owned()),
+            shipbob_channel_id: SHIPBOB_CHANNEL,
+            zendesk_credentials: Some(helpdesk(ZENDESK_TOKEN)),
+            gorgias_credentials: Some(helpdesk(GORGIAS_KEY)),
             ..seam_sandbox::SandboxConfig::default()
         },
         sandbox_listener,
     )
     .await?;
-    let sandbox_url = sandbox.url();
-
-    let mut config = Config::default();
-    config.workflows.push(files.dir.join("playbooks"));
-    config.sources.insert(
-        "stripe".to_owned(),
-        SourceConfig { kind: None, secrets: vec![secret.clone()], tolerance_secs: 300, header: None },
-    );
-    config.ledger =
-        Some(LedgerConfig { path: Some(files.ledger.clone()), format: Some("csv".to_owned()), url: None });
-    config.inbox.routes.push(InboxRoute {
-        team: Some("finance".to_owned()),
-        min_amount_minor: Some(20_000),
-        assignee: "controller@yourbrand.example".to_owned(),
-        ..InboxRoute::default()
-    });
-    config.inbox.routes.push(InboxRoute {
-        team: Some("finance".to_owned()),
-        assignee: "finance@yourbrand.example".to_owned(),
-        ..InboxRoute::default()
-    });
-    config.engine.poll_ms = 10;
-    config.engine.reconcile_secs = 5;
+    let config = demo_config(&files, &sandbox.url(), &secrets);
 
     let clock = Arc::new(ReplayClock::new(Timestamp::from_unix_seconds(MONTH_START), Arc::new(SystemClock)));
     let store = seam_store::open(&format!("sqlite:{}", files.db.display())).await?;
-    let stripe: Arc<dyn Connector> =
-        Arc::new(StripeConnector::new(sandbox_url.clone(), API_KEY, Duration::from_secs(10)));
     let server = seam_web::start(
         &config,
         seam_web::ServerOptions {
@@ -146,14 +191,20 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
             clock: clock.clone(),
             listener,
             default_ledger: None,
-            connectors: BTreeMap::from([("stripe".to_owned(), stripe)]),
+            connectors: BTreeMap::new(),
         },
     )
     .await?;
 
     println!(
-        "seam demo: replaying a month of failed subscription renewals ({} invoices) against the Stripe sandbox,",
-        args.invoices
+        "seam demo: replaying a month against the sandbox (Stripe, Shopify, ShipBob, Zendesk, Gorgias) with three \
+         playbooks:"
+    );
+    println!(
+        "           {} failed subscription renewals, {} Shopify orders and 2 Stripe Checkout purchases, {} tickets;",
+        args.invoices,
+        story::ORDERS,
+        story::TICKETS
     );
     if args.once {
         println!("           one day every {} s at most; the summary follows", args.seconds_per_day);
@@ -169,9 +220,10 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
         sandbox: sandbox.state(),
         clock: clock.clone(),
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
-        webhook_url: format!("{engine_url}/webhooks/stripe"),
-        secret,
+        engine_url: engine_url.clone(),
+        secrets,
         delivered: 0,
+        delivered_vendor: 0,
     };
     let invoices = replay(&mut world, &args).await?;
     // The month is over: from here on time runs at real speed, from the instant the replay reached.
@@ -180,7 +232,9 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
     server.engine.ship_ledger().await?;
 
     let running = world.busy_runs().await?;
-    let summary = summarize(&files, store.as_ref(), &invoices, running).await?;
+    let mut summary = summarize(&files, store.as_ref(), &invoices, running).await?;
+    summary.push_str(&summary::orders(&files, store.as_ref()).await?);
+    summary.push_str(&summary::tickets(&files, store.as_ref()).await?);
     print!("{summary}");
     if args.once {
         server.stop().await;
@@ -213,6 +267,56 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The engine's configuration: the three playbooks, every vendor's webhook source and connector pointed at the
+/// sandbox, each ledger in its own file, and the inbox routes the people of the story work by.
+fn demo_config(files: &DemoFiles, sandbox_url: &str, secrets: &BTreeMap<Vendor, String>) -> Config {
+    let mut config = Config::default();
+    for (name, _) in PLAYBOOKS {
+        config.workflows.push(files.dir.join("playbooks").join(name));
+    }
+    for (vendor, secret) in secrets {
+        config.sources.insert(
+            vendor.to_string(),
+            SourceConfig { kind: None, secrets: vec![secret.clone()], tolerance_secs: 300, header: None },
+        );
+    }
+    config.stripe.api_key = Some(API_KEY.to_owned());
+    config.stripe.base_url = Some(sandbox_url.to_owned());
+    config.shopify.shop_url = Some(sandbox_url.to_owned());
+    config.shopify.access_token = Some(SHOPIFY_TOKEN.to_owned());
+    config.shipbob.base_url = Some(sandbox_url.to_owned());
+    config.shipbob.token = Some(SHIPBOB_TOKEN.to_owned());
+    config.shipbob.channel_id = Some(SHIPBOB_CHANNEL.to_string());
+    for (helpdesk, key) in [(&mut config.zendesk, ZENDESK_TOKEN), (&mut config.gorgias, GORGIAS_KEY)] {
+        helpdesk.base_url = Some(sandbox_url.to_owned());
+        helpdesk.email = Some(HELPDESK_USER.to_owned());
+        helpdesk.api_token = Some(key.to_owned());
+    }
+    for (name, path) in files.ledgers() {
+        config.ledgers.insert(
+            name.to_owned(),
+            LedgerConfig { path: Some(path.to_path_buf()), format: Some("csv".to_owned()), url: None },
+        );
+    }
+    let route = |team: &str, tag: Option<&str>, min_amount_minor: Option<i64>, assignee: &str| InboxRoute {
+        team: Some(team.to_owned()),
+        tag: tag.map(str::to_owned),
+        min_amount_minor,
+        assignee: assignee.to_owned(),
+        ..InboxRoute::default()
+    };
+    config.inbox.routes = vec![
+        route("finance", None, Some(20_000), "controller@yourbrand.example"),
+        route("finance", None, None, "finance@yourbrand.example"),
+        route("fulfillment", Some("vip"), None, "vip-desk@yourbrand.example"),
+        route("fulfillment", None, None, "warehouse-lead@yourbrand.example"),
+        route("customer_service", None, None, "support-lead@yourbrand.example"),
+    ];
+    config.engine.poll_ms = 10;
+    config.engine.reconcile_secs = 5;
+    config
+}
+
 /// What the replay drives: the engine, the sandbox, and the clock between them.
 struct World {
     engine: Arc<Engine>,
@@ -220,10 +324,14 @@ struct World {
     sandbox: SandboxHandle,
     clock: Arc<ReplayClock>,
     client: reqwest::Client,
-    webhook_url: String,
-    secret: String,
-    /// How many of the sandbox's events have been delivered to the engine.
+    /// The engine's address: webhooks go to `/webhooks/{source}`, people's decisions to `/api/inbox/…`.
+    engine_url: String,
+    /// Each source's webhook secret, which the engine verifies with.
+    secrets: BTreeMap<Vendor, String>,
+    /// How many of the sandbox's Stripe events have been delivered to the engine.
     delivered: usize,
+    /// How many of the other vendors' webhooks have been delivered.
+    delivered_vendor: usize,
 }
 
 /// One failed renewal, in the order the demo made them.
@@ -234,35 +342,88 @@ struct Renewal {
 }
 
 impl World {
-    /// POSTs the sandbox's new events to the engine, signed, one at a time and in the order they were emitted.
+    /// POSTs the sandbox's new webhooks to the engine, signed as each vendor signs them, one at a time and in the
+    /// order they were emitted: Stripe's events, then the other vendors'. (Nothing the engine does makes both at
+    /// once: its calls make Stripe events only, and the story's acts are done one by one.)
     async fn deliver(&mut self) -> anyhow::Result<usize> {
         let events = self.sandbox.events_after(self.delivered);
         for event in &events {
-            let signature = seam_connectors::verify::stripe_signature_header(
-                event.body.as_bytes(),
-                &self.secret,
-                SystemClock.now().unix_seconds(),
-            );
-            let response = self
-                .client
-                .post(&self.webhook_url)
-                .header("Content-Type", "application/json; charset=utf-8")
-                .header("Stripe-Signature", signature)
-                .body(event.body.clone())
-                .send()
-                .await
-                .with_context(|| format!("delivering {} ({}) to the engine", event.id, event.event_type))?;
-            let status = response.status();
-            anyhow::ensure!(
-                status.is_success(),
-                "the engine answered {status} to {} ({}): {}",
-                event.id,
-                event.event_type,
-                response.text().await.unwrap_or_default()
-            );
+            let headers = self.signature(Vendor::Stripe, &event.id, &event.body);
+            self.post(Vendor::Stripe, &event.id, &event.event_type, &headers, &event.body).await?;
             self.delivered += 1;
         }
-        Ok(events.len())
+        let webhooks = self.sandbox.vendor_webhooks_after(self.delivered_vendor);
+        for webhook in &webhooks {
+            let mut headers = webhook.headers.clone();
+            headers.extend(self.signature(webhook.source, &webhook.id, &webhook.body));
+            self.post(webhook.source, &webhook.id, &webhook.topic, &headers, &webhook.body).await?;
+            self.delivered_vendor += 1;
+        }
+        Ok(events.len() + webhooks.len())
+    }
+
+    /// The headers that sign `body` as `vendor` signs its webhooks, made now.
+    fn signature(&self, vendor: Vendor, id: &str, body: &str) -> Vec<(String, String)> {
+        use seam_connectors::verify;
+        let secret = &self.secrets[&vendor];
+        let now = SystemClock.now().unix_seconds();
+        match vendor {
+            Vendor::Stripe => {
+                vec![(
+                    "Stripe-Signature".to_owned(),
+                    verify::stripe_signature_header(body.as_bytes(), secret, now),
+                )]
+            }
+            Vendor::Shopify => {
+                vec![("X-Shopify-Hmac-Sha256".to_owned(), verify::shopify_signature(body.as_bytes(), secret))]
+            }
+            Vendor::Shipbob => vec![
+                ("webhook-timestamp".to_owned(), now.to_string()),
+                (
+                    "webhook-signature".to_owned(),
+                    verify::shipbob_signature(id, now, body.as_bytes(), secret).unwrap_or_default(),
+                ),
+            ],
+            Vendor::Zendesk => {
+                let stamp = Timestamp::from_unix_seconds(now).to_string();
+                let signature = verify::zendesk_signature(&stamp, body.as_bytes(), secret);
+                vec![
+                    ("X-Zendesk-Webhook-Signature-Timestamp".to_owned(), stamp),
+                    ("X-Zendesk-Webhook-Signature".to_owned(), signature),
+                ]
+            }
+            Vendor::Gorgias => vec![(verify::DEFAULT_TOKEN_HEADER.to_owned(), secret.clone())],
+        }
+    }
+
+    /// One webhook, to `/webhooks/{source}`; an answer other than 2xx is an error.
+    async fn post(
+        &self,
+        vendor: Vendor,
+        id: &str,
+        topic: &str,
+        headers: &[(String, String)],
+        body: &str,
+    ) -> anyhow::Result<()> {
+        let mut request = self
+            .client
+            .post(format!("{}/webhooks/{vendor}", self.engine_url))
+            .header("Content-Type", "application/json; charset=utf-8");
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request
+            .body(body.to_owned())
+            .send()
+            .await
+            .with_context(|| format!("delivering {vendor} {id} ({topic}) to the engine"))?;
+        let status = response.status();
+        anyhow::ensure!(
+            status.is_success(),
+            "the engine answered {status} to {vendor} {id} ({topic}): {}",
+            response.text().await.unwrap_or_default()
+        );
+        Ok(())
     }
 
     /// Waits until the engine has done everything due at `now`: every event delivered and routed, every call
@@ -300,7 +461,8 @@ impl World {
         if self.store.next_wake().await?.is_some_and(|at| at <= now) {
             return Ok(false);
         }
-        Ok(self.sandbox.events_after(self.delivered).is_empty())
+        Ok(self.sandbox.events_after(self.delivered).is_empty()
+            && self.sandbox.vendor_webhooks_after(self.delivered_vendor).is_empty())
     }
 
     /// Runs that are live and not waiting for a person.
@@ -317,9 +479,12 @@ impl World {
     }
 }
 
-/// Replays the month: renewals fail at even intervals, every seventh customer pays by themselves, and the clock
-/// steps from one due instant to the next until every schedule has run out. Returns the renewals in order.
+/// Replays the month: renewals fail at even intervals, every seventh customer pays by themselves, orders and
+/// tickets come in as the [`story::Story`] plans them, and the clock steps from one due instant to the next until
+/// every schedule has run out. Returns the renewals in order.
 async fn replay(world: &mut World, args: &DemoArgs) -> anyhow::Result<Vec<Renewal>> {
+    let seeded_3pl = world.sandbox.world().shipbob_orders.iter().map(|order| order.id).collect::<Vec<_>>();
+    let mut story = story::Story::new(args.seed, seeded_3pl);
     let count = i64::try_from(args.invoices).unwrap_or(1);
     let renewal_at = |n: usize| MONTH_START + MONTH * i64::try_from(n).unwrap_or(0) / count;
     let end = MONTH_START + MONTH + TAIL_DAYS * DAY;
@@ -329,7 +494,10 @@ async fn replay(world: &mut World, args: &DemoArgs) -> anyhow::Result<Vec<Renewa
     let mut pays_by_themselves: std::collections::VecDeque<(i64, String)> = Default::default();
     let mut now = MONTH_START;
     loop {
-        // What the demo itself does at `now`, always in this order: renewals fail, then customers pay.
+        // First whatever was due by `now` (a run's wake-up), so nothing the demo does below races it.
+        world.settle(now).await?;
+        // What the demo itself does at `now`, always in this order: renewals fail, customers pay, then the
+        // story's acts, one at a time.
         while renewals.len() < args.invoices && renewal_at(renewals.len()) <= now {
             let request = RenewalRequest { count: Some(1), ..RenewalRequest::default() };
             let created = world
@@ -353,9 +521,15 @@ async fn replay(world: &mut World, args: &DemoArgs) -> anyhow::Result<Vec<Renewa
             }
         }
         world.settle(now).await?;
+        story.act(now, world).await?;
         let day = (now - MONTH_START) / DAY;
         if (now - MONTH_START) % (REPORT_EVERY_DAYS * DAY) == 0 && day > 0 && day <= MONTH / DAY {
-            println!("  day {day:>2}: {} renewals failed so far", renewals.len());
+            println!(
+                "  day {day:>2}: so far {} failed renewals, {} orders, {} tickets",
+                renewals.len(),
+                story.orders,
+                story.tickets
+            );
         }
 
         let next_renewal = (renewals.len() < args.invoices).then(|| renewal_at(renewals.len()));
@@ -365,13 +539,14 @@ async fn replay(world: &mut World, args: &DemoArgs) -> anyhow::Result<Vec<Renewa
         )
         .filter(|at| *at <= MONTH_START + MONTH);
         let next_wake = world.store.next_wake().await?;
-        let next = [next_renewal, next_payment, next_report, next_wake].into_iter().flatten().min();
+        let next_act = story.next_at();
+        let next = [next_renewal, next_payment, next_report, next_wake, next_act].into_iter().flatten().min();
         let to = match next {
             Some(at) if at <= end => at,
             _ if now < end => end,
             // The month and its tail are replayed; anything still busy runs on until its schedule is done.
-            _ => match (world.busy_runs().await?, next_wake) {
-                (0, _) => return Ok(renewals),
+            _ => match (world.busy_runs().await?, next_wake.into_iter().chain(next_act).min()) {
+                (0, _) if story.is_done() => return Ok(renewals),
                 (_, Some(at)) if at <= end + MONTH => at,
                 (busy, _) => {
                     eprintln!(
@@ -472,6 +647,7 @@ async fn summarize(
     let mut lines = if files.ledger.exists() { read_ledger(&files.ledger)? } else { Vec::new() };
     lines.sort_by(|a, b| (order(&a.invoice), &a.invoice).cmp(&(order(&b.invoice), &b.invoice)));
     let mut items = store.inbox(Some("open"), 100_000).await?;
+    items.retain(|item| item.workflow == PAYMENTS_WORKFLOW);
     let context =
         |item: &seam_store::InboxItem| serde_json::from_str::<Value>(&item.context).unwrap_or_default();
     items.sort_by_key(|item| {
@@ -499,7 +675,8 @@ async fn summarize(
     }
 
     let mut out = String::new();
-    let _ = writeln!(out, "\nRecovery summary (from {} and the inbox)", files.ledger.display());
+    let _ = writeln!(out, "\n=== Failed payments (playbook {PAYMENTS_WORKFLOW}) ===");
+    let _ = writeln!(out, "Recovery summary (from {} and the inbox)", files.ledger.display());
     let _ = writeln!(out, "  failed invoices          {:>4}", renewals.len());
     let _ = writeln!(out, "  recovered                {recovered_count:>4}   {}", dollars(recovered_minor));
     let _ = writeln!(
@@ -559,28 +736,39 @@ async fn summarize(
     Ok(out)
 }
 
+/// The ledger files, one line each.
+fn ledger_lines(files: &DemoFiles) -> String {
+    files
+        .ledgers()
+        .iter()
+        .map(|(name, path)| format!("  ledger     {name:<12} {}\n", path.display()))
+        .collect()
+}
+
 /// After `--once`: the engine has stopped, so no links; what it left behind, and how to look at it.
 fn where_to_look_after(files: &DemoFiles) -> String {
-    let (db, ledger) = (files.db.display(), files.ledger.display());
+    let db = files.db.display();
     format!(
-        "\nThe engine and the sandbox have stopped. What they left:\n  \
-         ledger     {ledger}\n  \
+        "\nThe engine and the sandbox have stopped. What they left:\n{}  \
          database   {db}\n  \
          look       seam serve --db sqlite:{db}   (the inbox, runs and ledger under /api/; docs/engine.md)\n  \
-         audit log  seam audit export --db sqlite:{db} --format csv\n"
+         audit log  seam audit export --db sqlite:{db} --format csv\n",
+        ledger_lines(files)
     )
 }
 
 /// While the demo keeps serving: the engine's API.
 fn where_to_look_live(files: &DemoFiles, engine: &str) -> String {
-    let (db, ledger) = (files.db.display(), files.ledger.display());
+    let db = files.db.display();
     format!(
         "\nWhere to look:\n  \
-         inbox      {engine}/api/inbox   (POST .../{{id}}/resolve, retry or dismiss with {{\"by\": \"you\"}})\n  \
+         inbox      {engine}/api/inbox   (POST .../{{id}}/DECISION with {{\"by\": \"you\"}}: resolve, retry, dismiss, \
+         or an item's own choices such as ship_partial)\n  \
          runs       {engine}/api/runs\n  \
-         ledger     {engine}/api/ledger   and {ledger}\n  \
+         ledger     {engine}/api/ledger   and the files:\n{}  \
          metrics    {engine}/metrics\n  \
-         database   {db}   (seam audit export --db sqlite:{db} --format csv)\n"
+         database   {db}   (seam audit export --db sqlite:{db} --format csv)\n",
+        ledger_lines(files)
     )
 }
 

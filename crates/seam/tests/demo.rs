@@ -1,7 +1,8 @@
-//! `seam demo` as a new user runs it: the summary's figures match the ledger file line for line, the same seed tells
-//! the same story, `--once` points at what it left behind rather than at a stopped server, and after the replay
-//! the clock runs at real speed.
+//! `seam demo` as a new user runs it: the summary has a section for each of the three playbooks, and its figures
+//! match the ledger files line for line; the same seed tells the same story, `--once` points at what it left behind
+//! rather than at a stopped server, and after the replay the clock runs at real speed.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -22,16 +23,17 @@ fn demo_once(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The summary with what may differ between two runs of one seed masked: the data folder, and the Stripe ids the
-/// sandbox draws at random (`in_…`, `cus_…`), which are names, not figures.
+/// sandbox draws at random (`in_…`, `cus_…`, Checkout Sessions' `cs_…`), which are names, not figures.
 fn masked(summary: &str, data: &Path) -> String {
+    const PREFIXES: [&str; 3] = ["in_", "cus_", "cs_"];
     let summary = summary.replace(&data.display().to_string(), "DATA");
     let mut out = String::new();
     let mut rest = summary.as_str();
-    while let Some(at) = ["in_", "cus_"].iter().filter_map(|prefix| rest.find(prefix)).min() {
+    while let Some(at) = PREFIXES.iter().filter_map(|prefix| rest.find(prefix)).min() {
         let starts_word = at == 0 || !rest.as_bytes()[at - 1].is_ascii_alphanumeric();
-        let prefix_len = if rest[at..].starts_with("in_") { 3 } else { 4 };
+        let prefix_len = PREFIXES.iter().find(|prefix| rest[at..].starts_with(**prefix)).unwrap().len();
         let id_len = rest[at + prefix_len..]
-            .find(|c: char| !c.is_ascii_alphanumeric())
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
             .unwrap_or(rest.len() - at - prefix_len);
         out.push_str(&rest[..at]);
         if starts_word && id_len > 0 {
@@ -53,7 +55,9 @@ fn the_same_seed_tells_the_same_story_figure_for_figure() {
     let args = ["--seed", "11", "--invoices", "30", "--seconds-per-day", "0.02"];
     let one = masked(&demo_once(&first, &args), &first);
     let two = masked(&demo_once(&second, &args), &second);
-    assert!(one.contains("Recovery summary"), "{one}");
+    for section in ["Recovery summary", "=== Orders and the 3PL", "=== Tickets"] {
+        assert!(one.contains(section), "no {section:?} in\n{one}");
+    }
     let differences: Vec<String> = one
         .lines()
         .zip(two.lines())
@@ -82,8 +86,11 @@ fn once_points_at_what_it_left_behind_not_at_the_stopped_engine() {
     assert!(!stdout.contains("http://"), "--once links to an engine it has stopped:\n{stdout}");
     let db = data.join("seam.db").display().to_string();
     assert!(stdout.contains(&format!("seam serve --db sqlite:{db}")), "how to look at the data:\n{stdout}");
-    assert!(stdout.contains(&data.join("ledger.csv").display().to_string()), "the ledger file:\n{stdout}");
-    assert!(data.join("seam.db").exists() && data.join("ledger.csv").exists());
+    assert!(data.join("seam.db").exists());
+    for file in ["ledger.csv", "ledger-fulfillment.csv", "ledger-inventory.csv", "ledger-support.csv"] {
+        assert!(stdout.contains(&data.join(file).display().to_string()), "the ledger file {file}:\n{stdout}");
+        assert!(data.join(file).exists(), "{file} was left behind");
+    }
 }
 
 fn dollars_to_minor(text: &str) -> i64 {
@@ -154,6 +161,128 @@ fn the_demo_summary_matches_the_ledger_file() {
     );
     // Nothing is left running: the database and ledger stay, the process is gone.
     assert!(data.join("seam.db").exists());
+
+    orders_section_matches_its_ledgers(&stdout, &data);
+    tickets_section_matches_its_ledger(&stdout, &data);
+}
+
+/// A ledger file's lines, each by column name.
+fn ledger_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+        })
+        .collect()
+}
+
+/// The lines of the summary's `=== NAME` section, up to the next section or the closing notice.
+fn section<'a>(stdout: &'a str, name: &str) -> Vec<&'a str> {
+    let start =
+        stdout.find(&format!("=== {name}")).unwrap_or_else(|| panic!("no section {name:?} in\n{stdout}"));
+    stdout[start..]
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.starts_with("===") && !line.starts_with("The engine and the sandbox"))
+        .collect()
+}
+
+/// The figure right after `label` on the section's line that starts with it.
+fn figure(lines: &[&str], label: &str) -> usize {
+    let line = lines
+        .iter()
+        .find(|line| line.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no `{label}` in\n{}", lines.join("\n")));
+    let rest = &line.trim_start()[label.len()..];
+    rest.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {line:?}"))
+}
+
+fn orders_section_matches_its_ledgers(stdout: &str, data: &Path) {
+    let lines = section(stdout, "Orders and the 3PL");
+    let text = lines.join("\n");
+    let rows = ledger_rows(&data.join("ledger-fulfillment.csv"));
+    let count = |keep: &dyn Fn(&BTreeMap<String, String>) -> bool| rows.iter().filter(|r| keep(r)).count();
+    let handed = count(&|r| r["outcome"] == "handed_over");
+    let waited = count(&|r| r["outcome"] == "handed_over" && r["decision"] == "wait_for_restock");
+    let partial = count(&|r| r["outcome"] == "shipped_partial");
+    let cancelled = count(&|r| r["outcome"] == "cancelled" || r["outcome"] == "cancel_in_stripe");
+    assert!(text.contains(&format!("ledger-fulfillment.csv ({} lines)", rows.len())), "{text}");
+    assert_eq!(figure(&lines, "handed to the 3PL"), handed + partial, "{text}");
+    assert_eq!(figure(&lines, "all lines, at once"), handed - waited, "{text}");
+    assert_eq!(figure(&lines, "after a restock"), waited, "{text}");
+    assert_eq!(figure(&lines, "shipped partial"), partial, "{text}");
+    assert_eq!(figure(&lines, "cancelled"), cancelled, "{text}");
+    let waiting = figure(&lines, "waiting for a decision");
+    let seen = figure(&lines, "orders seen");
+    assert_eq!(seen, rows.len() + waiting, "every order is in the ledger or waits for a person:\n{text}");
+    // A plausible month: most orders ship at once, and each of the three decisions was made.
+    assert!(seen >= 20 && handed - waited >= seen / 2, "{text}");
+    assert!(waited >= 1 && partial >= 1 && cancelled >= 1 && waiting >= 1, "{text}");
+
+    // The exceptions: each decision the ledger records is listed once, with who made it; the rest are open.
+    let listed: Vec<&str> = lines.iter().filter_map(|line| line.trim_start().strip_prefix("-> ")).collect();
+    let mut decided: Vec<String> =
+        listed.iter().filter(|l| !l.starts_with("open, assigned to ")).map(|l| (*l).to_owned()).collect();
+    let mut recorded: Vec<String> = rows
+        .iter()
+        .filter(|r| r["decision"] != "none")
+        .map(|r| format!("{} by {}", r["decision"], r["decided_by"]))
+        .collect();
+    decided.sort();
+    recorded.sort();
+    assert_eq!(decided, recorded, "{text}");
+    assert_eq!(listed.len() - decided.len(), waiting, "{text}");
+    assert!(text.contains(&format!("({} inbox items)", listed.len())), "{text}");
+
+    // Drift: the SKUs the inventory ledger names, and how many of its lines name each.
+    let drift = ledger_rows(&data.join("ledger-inventory.csv"));
+    let mut per_sku: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &drift {
+        let skus: Vec<String> = serde_json::from_str(&row["skus"]).unwrap();
+        for sku in skus {
+            *per_sku.entry(sku).or_default() += 1;
+        }
+    }
+    assert!(!per_sku.is_empty(), "the seeded world drifts");
+    let heading = lines.iter().find(|l| l.starts_with("SKUs whose counts drifted")).unwrap();
+    assert!(
+        heading.ends_with(&format!(": {} ({} lines in the inventory ledger)", per_sku.len(), drift.len())),
+        "{heading}"
+    );
+    for (sku, orders) in &per_sku {
+        let shown = lines
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(sku.as_str()))
+            .unwrap_or_else(|| panic!("{sku} missing from\n{text}"));
+        assert_eq!(shown.split_whitespace().nth(1), Some(orders.to_string().as_str()), "{shown}");
+    }
+}
+
+fn tickets_section_matches_its_ledger(stdout: &str, data: &Path) {
+    let lines = section(stdout, "Tickets");
+    let text = lines.join("\n");
+    let rows = ledger_rows(&data.join("ledger-support.csv"));
+    let count = |outcome: &str| rows.iter().filter(|r| r["outcome"] == outcome).count();
+    assert!(text.contains(&format!("ledger-support.csv ({} lines)", rows.len())), "{text}");
+    let enriched = figure(&lines, "enriched with a note");
+    assert_eq!(enriched, count("enriched"), "{text}");
+    assert_eq!(figure(&lines, "tagged no-customer"), count("no_customer"), "{text}");
+    let by_number =
+        rows.iter().filter(|r| r["outcome"] == "enriched" && r["found_by"] == "order_number").count();
+    assert!(text.contains(&format!("{by_number} by an order number")), "{text}");
+    let seen = figure(&lines, "tickets seen");
+    assert_eq!(seen, rows.len(), "every ticket was answered by the playbook:\n{text}");
+    // A plausible month: tickets in both helpdesks, most enriched, one stranger only tagged, one found by number.
+    assert!(seen >= 8 && enriched >= seen / 2 && count("no_customer") >= 1 && by_number >= 1, "{text}");
+    for helpdesk in ["zendesk", "gorgias"] {
+        assert!(rows.iter().any(|r| r["helpdesk"] == helpdesk), "no {helpdesk} ticket: {text}");
+    }
 }
 
 /// Reads a child's stdout line by line on a thread, so the test can wait for a line without blocking forever.

@@ -264,6 +264,11 @@ impl World {
         stripe.chain(self.webhooks.iter().cloned()).collect()
     }
 
+    /// The webhooks of every vendor but Stripe emitted after the first `seen`, oldest first.
+    pub(crate) fn webhooks_after(&self, seen: usize) -> Vec<WebhookRecord> {
+        self.webhooks.get(seen..).unwrap_or_default().to_vec()
+    }
+
     /// Every webhook's delivery is final.
     pub(crate) fn settled(&self) -> bool {
         self.stripe.settled() && self.webhooks.iter().all(|w| w.delivery.is_final())
