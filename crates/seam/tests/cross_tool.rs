@@ -759,6 +759,24 @@ async fn the_gorgias_widget_shows_the_customer_s_orders_behind_its_token() {
     world.stop().await;
 }
 
+/// Two lines of one SKU are checked together: each alone is covered, both together are not.
+async fn two_lines_of_one_sku_are_counted_together(backend: Backend) {
+    let Some(world) = World::start(backend).await else { return };
+    let sku = world.in_stock_sku(4);
+    let have = world.world().skus.iter().find(|s| s.sku == sku).unwrap().shipbob_fulfillable;
+    let half = have / 2 + 1;
+    let order = gid(&world.order(&[(&sku, half), (&sku, half)], &[]));
+    world.settle().await;
+    assert_eq!(world.tpl_orders(&order), 0, "not handed over: {} wanted, {have} held", 2 * half);
+    let items = world.inbox("checkout-stock-validation").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let short = &items[0]["context"]["short_lines"];
+    assert_eq!(short.as_array().unwrap().len(), 1, "one SKU, one short line: {short}");
+    assert_eq!(short[0]["quantity"], 2 * half, "{short}");
+    assert_eq!(short[0]["at_3pl"], have, "{short}");
+    world.stop().await;
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -786,4 +804,5 @@ on_both_databases!(
     a_ticket_gets_one_note_with_every_order_and_an_unknown_sender_only_a_tag,
     a_3pl_failing_for_a_while_loses_no_order_and_doubles_none,
     a_checkout_line_without_a_sku_is_an_inbox_item_and_a_good_one_ships,
+    two_lines_of_one_sku_are_counted_together,
 );
