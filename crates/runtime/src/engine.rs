@@ -256,6 +256,17 @@ impl Engine {
         for (workflow, key) in &keys {
             tx.lock_key(workflow, key).await?;
         }
+        // Runs woken by value (not by key) are locked up front too, in run id order, so two nodes routing events
+        // for the same SKUs in another order queue instead of deadlocking.
+        let mut by_value: BTreeSet<String> = BTreeSet::new();
+        for stored in events {
+            if let Ok(event) = event_of(stored) {
+                by_value.extend(self.value_waiters(tx, &event).await?.into_iter().map(|(_, run)| run));
+            }
+        }
+        for run in &by_value {
+            tx.lock_run(run).await?;
+        }
         let (mut routed, mut unmatched) = (Vec::new(), Vec::new());
         for event in events {
             if self.route_event(tx, event).await? {
@@ -322,30 +333,55 @@ impl Engine {
                 }
             }
         }
-        // Runs that wait for a value this event names (a restock of a SKU), whatever their key.
-        for name in self.workflows.names() {
-            let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
-            for def in self.workflows.versions_of(&name) {
-                wanted.extend(def.matched_values(&event));
+        // Runs that wait for a value this event names (a restock of a SKU), whatever their key. A run that cannot
+        // be read or decided is skipped (audited) so it never blocks the others waiting for the same value.
+        for (name, run_id) in self.value_waiters(tx, &event).await? {
+            let Some(row) = tx.lock_run(&run_id).await? else { continue };
+            if matches!(row.status.as_str(), "succeeded" | "failed" | "cancelled") {
+                continue;
             }
-            for (event_type, value) in wanted {
-                for run_id in tx.runs_waiting(&name, &event_type, &value).await? {
-                    let Some(row) = tx.lock_run(&run_id).await? else { continue };
-                    if matches!(row.status.as_str(), "succeeded" | "failed" | "cancelled") {
-                        continue;
-                    }
-                    matched = true;
-                    let (def, state) = self.load_in(tx, &row).await?;
-                    let transition = self.decide(&def, &state, Input::Event(event.clone()), now)?;
-                    let concerning = Concerning { event_id: Some(&event.id), actor: None };
-                    let restarts = self.commit(tx, &def, Some(&row), transition, concerning, now).await?;
-                    for trigger in restarts {
-                        self.start_run(tx, &name, trigger, now).await?;
-                    }
+            matched = true;
+            let decided = match self.load_in(tx, &row).await {
+                Ok((def, state)) => {
+                    self.decide(&def, &state, Input::Event(event.clone()), now).map(|transition| (def, transition))
                 }
+                Err(error) => Err(error),
+            };
+            let (def, transition) = match decided {
+                Ok(decided) => decided,
+                Err(error) => {
+                    let detail = format!("run {run_id} waiting for this event could not take it: {error}");
+                    tracing::error!(run = %run_id, %error, "a run waiting by value could not take its event");
+                    self.audit_event(tx, stored, "ignored", detail).await?;
+                    continue;
+                }
+            };
+            let concerning = Concerning { event_id: Some(&event.id), actor: None };
+            let restarts = self.commit(tx, &def, Some(&row), transition, concerning, now).await?;
+            for trigger in restarts {
+                self.start_run(tx, &name, trigger, now).await?;
             }
         }
         Ok(matched)
+    }
+
+    /// The (workflow, run id) pairs of runs waiting for a value this event names, in run id order.
+    async fn value_waiters(&self, tx: &mut dyn Tx, event: &Event) -> Result<Vec<(String, String)>, EngineError> {
+        let mut found: BTreeSet<(String, String)> = BTreeSet::new();
+        for name in self.workflows.names() {
+            let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+            for def in self.workflows.versions_of(&name) {
+                wanted.extend(def.matched_values(event));
+            }
+            for (event_type, value) in wanted {
+                for run_id in tx.runs_waiting(&name, &event_type, &value).await? {
+                    found.insert((name.clone(), run_id));
+                }
+            }
+        }
+        let mut found: Vec<(String, String)> = found.into_iter().collect();
+        found.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(found)
     }
 
     /// The (workflow, key) pairs an event concerns, sorted (the order keys are locked in), each marked whether it
@@ -733,6 +769,8 @@ impl Engine {
             now: now.unix_seconds(),
         };
         tx.update_run(&row.id, row.fence, &update).await?;
+        // A run set aside waits for nothing any more: no event by value reaches it.
+        tx.set_run_waits(&row.id, &row.workflow, "", &[]).await?;
         tx.append_audit(&[NewAudit {
             at: now.unix_seconds(),
             kind: "engine_error".to_owned(),
