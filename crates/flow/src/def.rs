@@ -316,6 +316,10 @@ pub struct Escalate {
     /// fills in.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, Choice>,
+    /// The fields a built-in decision takes (`[steps.escalate.choices.resolve] fields = { … }`): with them
+    /// declared, that decision's fields are checked as a choice's are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub built_in_fields: BTreeMap<String, BTreeMap<String, FieldSpec>>,
 }
 
 /// A named decision an escalate step offers (`ship_partial`, `cancel`, …).
@@ -345,6 +349,8 @@ pub enum FieldKind {
     Text,
     Number,
     Bool,
+    /// A whole number, 0 or more (an amount in minor units).
+    Amount,
 }
 
 impl FieldKind {
@@ -353,6 +359,7 @@ impl FieldKind {
             FieldKind::Text => "text",
             FieldKind::Number => "number",
             FieldKind::Bool => "bool",
+            FieldKind::Amount => "amount",
         }
     }
 }
@@ -366,7 +373,10 @@ impl Escalate {
     pub fn offered(&self) -> Value {
         let mut offered: Vec<Value> = BUILT_IN_DECISIONS
             .iter()
-            .map(|name| serde_json::json!({ "name": name, "label": name, "fields": {} }))
+            .map(|name| {
+                let fields = self.built_in_fields.get(*name).cloned().unwrap_or_default();
+                serde_json::json!({ "name": name, "label": name, "fields": fields })
+            })
             .collect();
         for (name, choice) in &self.choices {
             offered.push(serde_json::json!({ "name": name, "label": choice.label, "fields": choice.fields }));
@@ -377,22 +387,24 @@ impl Escalate {
     /// Whether `fields` fit the decision `name`: a choice's required fields present, every field of its type, no
     /// field it does not name. Built-in decisions take any plain fields. The error says what is wrong, by field.
     pub fn check_fields(&self, name: &str, fields: &serde_json::Map<String, Value>) -> Result<(), String> {
-        let Some(choice) = self.choices.get(name) else {
-            if BUILT_IN_DECISIONS.contains(&name) {
-                return Ok(());
+        let declared = match (self.choices.get(name), self.built_in_fields.get(name)) {
+            (Some(choice), _) => &choice.fields,
+            (None, Some(declared)) => declared,
+            (None, None) if BUILT_IN_DECISIONS.contains(&name) => return Ok(()),
+            (None, None) => {
+                let names: Vec<&str> =
+                    BUILT_IN_DECISIONS.iter().copied().chain(self.choices.keys().map(String::as_str)).collect();
+                return Err(format!("no decision {name:?} here; use one of {}", names.join(", ")));
             }
-            let names: Vec<&str> =
-                BUILT_IN_DECISIONS.iter().copied().chain(self.choices.keys().map(String::as_str)).collect();
-            return Err(format!("no decision {name:?} here; use one of {}", names.join(", ")));
         };
-        for (field, spec) in &choice.fields {
+        for (field, spec) in declared {
             if spec.required && fields.get(field).is_none_or(Value::is_null) {
                 return Err(format!("fields.{field}: required for {name}"));
             }
         }
         for (field, value) in fields {
-            let Some(spec) = choice.fields.get(field) else {
-                let known: Vec<&str> = choice.fields.keys().map(String::as_str).collect();
+            let Some(spec) = declared.get(field) else {
+                let known: Vec<&str> = declared.keys().map(String::as_str).collect();
                 let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
                 return Err(format!("fields.{field}: {name} takes no such field; it takes {known}"));
             };
@@ -400,9 +412,14 @@ impl Escalate {
                 FieldKind::Text => value.is_string(),
                 FieldKind::Number => value.is_number(),
                 FieldKind::Bool => value.is_boolean(),
+                FieldKind::Amount => value.as_u64().is_some(),
             };
             if !fits && !value.is_null() {
-                return Err(format!("fields.{field}: expected {}, got {value}", spec.kind.as_str()));
+                let expected = match spec.kind {
+                    FieldKind::Amount => "a whole number, 0 or more".to_owned(),
+                    other => other.as_str().to_owned(),
+                };
+                return Err(format!("fields.{field}: expected {expected}, got {value}"));
             }
         }
         Ok(())

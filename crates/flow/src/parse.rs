@@ -644,7 +644,11 @@ impl Reader<'_> {
         let on_dismiss = self.optional_target(&table, "on_dismiss", Target::End);
         let choices = match table.get("choices") {
             Some(field) => self.choices(&field),
-            None => Some(BTreeMap::new()),
+            None => Some((BTreeMap::new(), BTreeMap::new())),
+        };
+        let (choices, built_in_fields) = match choices {
+            Some((choices, built_in)) => (Some(choices), Some(built_in)),
+            None => (None, None),
         };
         Some(Action::Escalate(Escalate {
             team: team?,
@@ -654,24 +658,43 @@ impl Reader<'_> {
             retry: retry?,
             on_dismiss: on_dismiss?,
             choices: choices?,
+            built_in_fields: built_in_fields?,
         }))
     }
 
     /// `choices`: a table of named decisions, each `{ label, next, fields = { name = "text" | "number" | "bool" |
     /// { type, required } } }`.
-    fn choices(&mut self, field: &Field<'_, '_>) -> Option<BTreeMap<String, Choice>> {
+    #[allow(clippy::type_complexity)]
+    fn choices(
+        &mut self,
+        field: &Field<'_, '_>,
+    ) -> Option<(BTreeMap<String, Choice>, BTreeMap<String, BTreeMap<String, FieldSpec>>)> {
         let table = self.any_table(&field.path, field.node)?;
         let mut choices = BTreeMap::new();
+        let mut built_in = BTreeMap::new();
         let mut all_read = true;
         for (key, _) in table.entries.iter() {
             let name = key.get_ref().to_string();
             let Some(entry) = table.get(&name) else { continue };
-            if StepId::parse(&name).is_err() || BUILT_IN_DECISIONS.contains(&name.as_str()) {
+            if BUILT_IN_DECISIONS.contains(&name.as_str()) {
+                // A built-in decision may only declare the fields it takes.
+                let fields = self.table(&entry.path, entry.node, &["fields"]).and_then(|declared| match declared.get("fields") {
+                    Some(fields) => self.field_specs(&fields),
+                    None => Some(BTreeMap::new()),
+                });
+                match fields {
+                    Some(fields) => {
+                        built_in.insert(name, fields);
+                    }
+                    None => all_read = false,
+                }
+                continue;
+            }
+            if StepId::parse(&name).is_err() {
                 let _: Option<()> = self.fail(
                     &entry,
                     format!(
-                        "{name:?} cannot name a choice; use lowercase letters, digits and _ (not resolve, retry or \
-                         dismiss, which every escalate step offers)"
+                        "{name:?} cannot name a choice; use lowercase letters, digits and _"
                     ),
                 );
                 all_read = false;
@@ -684,7 +707,7 @@ impl Reader<'_> {
                 None => all_read = false,
             }
         }
-        all_read.then_some(choices)
+        all_read.then_some((choices, built_in))
     }
 
     fn choice(&mut self, field: &Field<'_, '_>, name: &str) -> Option<Choice> {
@@ -742,7 +765,8 @@ impl Reader<'_> {
             "text" => Some(FieldKind::Text),
             "number" => Some(FieldKind::Number),
             "bool" => Some(FieldKind::Bool),
-            other => self.fail(field, format!("{other:?} is not a field type; use text, number or bool")),
+            "amount" => Some(FieldKind::Amount),
+            other => self.fail(field, format!("{other:?} is not a field type; use text, number, bool or amount")),
         }
     }
 

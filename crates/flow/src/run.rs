@@ -1075,11 +1075,13 @@ impl<'d> Machine<'d> {
             Action::WaitFor(wait_for) => {
                 self.step_state(&step.id).attempts += 1;
                 let run_key = self.state.key.clone();
+                // A kept event must still pass the wait's `when` now that the wait starts.
                 let position = self.state.buffered.iter().position(|event| {
                     wait_for.matches.is_none()
                         && event.source == wait_for.event.source
                         && event.event_type == wait_for.event.name
                         && wait_for.key.render_key(&json!({ "event": event.payload })).ok() == run_key
+                        && (wait_for.when.is_none() || self.when_holds(wait_for, event) == Some(true))
                 });
                 if let Some(position) = position {
                     let event = self.state.buffered.remove(position);

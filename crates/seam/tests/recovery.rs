@@ -578,6 +578,13 @@ async fn a_resolve_books_only_what_stripe_or_the_person_says(backend: Backend) {
     // A field that is not a plain value is refused, and the item stays open.
     let nested = json!({ "by": by, "fields": { "recovered_minor": { "usd": 25 } } });
     assert_eq!(world.decide(&items[1], "resolve", nested).await, 400);
+    // The amount is a whole number of minor units, 0 or more, and the only field a resolve takes.
+    for bad in [json!(-2500), json!("abc"), json!(12.9), json!(true)] {
+        let body = json!({ "by": by, "fields": { "recovered_minor": bad } });
+        assert_eq!(world.decide(&items[1], "resolve", body).await, 400, "{bad}");
+    }
+    let other = json!({ "by": by, "fields": { "colour": "red" } });
+    assert_eq!(world.decide(&items[1], "resolve", other).await, 400);
     assert_eq!(world.decide(&items[0], "resolve", json!({ "by": by })).await, 200);
     let with_amount = json!({ "by": by, "fields": { "recovered_minor": 2500 } });
     assert_eq!(world.decide(&items[1], "resolve", with_amount).await, 200);
