@@ -392,8 +392,11 @@ impl Escalate {
             (None, Some(declared)) => declared,
             (None, None) if BUILT_IN_DECISIONS.contains(&name) => return Ok(()),
             (None, None) => {
-                let names: Vec<&str> =
-                    BUILT_IN_DECISIONS.iter().copied().chain(self.choices.keys().map(String::as_str)).collect();
+                let names: Vec<&str> = BUILT_IN_DECISIONS
+                    .iter()
+                    .copied()
+                    .chain(self.choices.keys().map(String::as_str))
+                    .collect();
                 return Err(format!("no decision {name:?} here; use one of {}", names.join(", ")));
             }
         };

@@ -678,9 +678,11 @@ impl Reader<'_> {
             let Some(entry) = table.get(&name) else { continue };
             if BUILT_IN_DECISIONS.contains(&name.as_str()) {
                 // A built-in decision may only declare the fields it takes.
-                let fields = self.table(&entry.path, entry.node, &["fields"]).and_then(|declared| match declared.get("fields") {
-                    Some(fields) => self.field_specs(&fields),
-                    None => Some(BTreeMap::new()),
+                let fields = self.table(&entry.path, entry.node, &["fields"]).and_then(|declared| {
+                    match declared.get("fields") {
+                        Some(fields) => self.field_specs(&fields),
+                        None => Some(BTreeMap::new()),
+                    }
                 });
                 match fields {
                     Some(fields) => {
@@ -693,9 +695,7 @@ impl Reader<'_> {
             if StepId::parse(&name).is_err() {
                 let _: Option<()> = self.fail(
                     &entry,
-                    format!(
-                        "{name:?} cannot name a choice; use lowercase letters, digits and _"
-                    ),
+                    format!("{name:?} cannot name a choice; use lowercase letters, digits and _"),
                 );
                 all_read = false;
                 continue;
@@ -766,7 +766,9 @@ impl Reader<'_> {
             "number" => Some(FieldKind::Number),
             "bool" => Some(FieldKind::Bool),
             "amount" => Some(FieldKind::Amount),
-            other => self.fail(field, format!("{other:?} is not a field type; use text, number, bool or amount")),
+            other => {
+                self.fail(field, format!("{other:?} is not a field type; use text, number, bool or amount"))
+            }
         }
     }
 

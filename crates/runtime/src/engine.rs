@@ -342,9 +342,9 @@ impl Engine {
             }
             matched = true;
             let decided = match self.load_in(tx, &row).await {
-                Ok((def, state)) => {
-                    self.decide(&def, &state, Input::Event(event.clone()), now).map(|transition| (def, transition))
-                }
+                Ok((def, state)) => self
+                    .decide(&def, &state, Input::Event(event.clone()), now)
+                    .map(|transition| (def, transition)),
                 Err(error) => Err(error),
             };
             let (def, transition) = match decided {
@@ -366,7 +366,11 @@ impl Engine {
     }
 
     /// The (workflow, run id) pairs of runs waiting for a value this event names, in run id order.
-    async fn value_waiters(&self, tx: &mut dyn Tx, event: &Event) -> Result<Vec<(String, String)>, EngineError> {
+    async fn value_waiters(
+        &self,
+        tx: &mut dyn Tx,
+        event: &Event,
+    ) -> Result<Vec<(String, String)>, EngineError> {
         let mut found: BTreeSet<(String, String)> = BTreeSet::new();
         for name in self.workflows.names() {
             let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
@@ -957,7 +961,11 @@ impl Engine {
         // Only the item the run waits on takes a decision; another (one a cancel or an event moved the run past) is
         // refused and changes nothing.
         if !matches!(&state.waiting, Waiting::Decision { escalation, .. } if escalation == id) {
-            return Err(DecideError::AlreadyDecided { id: id.to_owned(), status: "closed".to_owned(), by: None });
+            return Err(DecideError::AlreadyDecided {
+                id: id.to_owned(),
+                status: "closed".to_owned(),
+                by: None,
+            });
         }
         // What the step offers and the fields it takes are checked here, so a bad decision is refused with its
         // reason and changes nothing (the state machine would only ignore it).
@@ -1068,7 +1076,7 @@ impl Engine {
                     fields,
                 };
                 // A ledger without a sink keeps its entries in the database (and the API) only.
-                let Some(sink) = self.ledgers.sink_for(&row.ledger) else { continue };
+                let Some(sink) = self.ledgers.sink_for(&row.ledger).await else { continue };
                 match sink.write(&entry).await {
                     Ok(written) => {
                         self.metrics.inc(

@@ -6,13 +6,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use seam_connectors::ledger::LedgerSink;
+use seam_connectors::ledger::{FileSink, LedgerFormat, LedgerSink};
 
 /// The sinks, by ledger name, with a default for names that have none.
 #[derive(Default)]
 pub struct Ledgers {
     named: BTreeMap<String, Arc<LedgerSink>>,
     default: Option<Arc<LedgerSink>>,
+    /// Without a default sink: the default file, beside which a ledger no workflow named at start (a version
+    /// loaded later, a workflow removed while its runs go on) gets its own `ledger-NAME.csv` when it first ships.
+    fallback: Option<PathBuf>,
+    opened: tokio::sync::Mutex<BTreeMap<String, Arc<LedgerSink>>>,
 }
 
 impl std::fmt::Debug for Ledgers {
@@ -32,7 +36,7 @@ impl Ledgers {
 
     /// One sink for every ledger.
     pub fn single(sink: LedgerSink) -> Ledgers {
-        Ledgers { named: BTreeMap::new(), default: Some(Arc::new(sink)) }
+        Ledgers { default: Some(Arc::new(sink)), ..Ledgers::default() }
     }
 
     pub fn with_named(mut self, name: &str, sink: LedgerSink) -> Ledgers {
@@ -45,13 +49,44 @@ impl Ledgers {
         self
     }
 
-    /// The sink for `ledger`: its own, else the default.
-    pub fn sink_for(&self, ledger: &str) -> Option<&Arc<LedgerSink>> {
-        self.named.get(ledger).or(self.default.as_ref())
+    /// The default file that unconfigured ledgers are named after (see [`default_file_for`]).
+    pub fn with_fallback(mut self, default_file: PathBuf) -> Ledgers {
+        self.fallback = Some(default_file);
+        self
+    }
+
+    /// The sink for `ledger`: its own, else the default, else its own file beside the fallback (opened now);
+    /// `None` when there is nowhere to write it.
+    pub async fn sink_for(&self, ledger: &str) -> Option<Arc<LedgerSink>> {
+        if let Some(sink) = self.named.get(ledger).or(self.default.as_ref()) {
+            return Some(sink.clone());
+        }
+        let fallback = self.fallback.as_ref()?;
+        let mut opened = self.opened.lock().await;
+        if let Some(sink) = opened.get(ledger) {
+            return Some(sink.clone());
+        }
+        let path = default_file_for(fallback, ledger);
+        let format = if path.extension().is_some_and(|e| e == "csv") {
+            LedgerFormat::Csv
+        } else {
+            LedgerFormat::JsonLines
+        };
+        match FileSink::open(&path, format).await {
+            Ok(sink) => {
+                let sink = Arc::new(LedgerSink::File(sink));
+                opened.insert(ledger.to_owned(), sink.clone());
+                Some(sink)
+            }
+            Err(error) => {
+                tracing::warn!(%error, ledger, path = %path.display(), "cannot open a ledger's own file; will retry");
+                None
+            }
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.named.is_empty() && self.default.is_none()
+        self.named.is_empty() && self.default.is_none() && self.fallback.is_none()
     }
 }
 

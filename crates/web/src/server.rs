@@ -114,6 +114,11 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
     }
     let mut ledgers = Ledgers::none();
     let mut ledger_paths = BTreeMap::new();
+    if config.ledger.is_none()
+        && let Some(default) = &default_ledger
+    {
+        ledgers = ledgers.with_fallback(default.clone());
+    }
     if let Some(ledger) = &config.ledger {
         let (sink, path) = open_sink(ledger).await?;
         ledgers = ledgers.with_default(sink);
