@@ -596,15 +596,13 @@ fn probe_folder(dir: &Path) -> std::io::Result<()> {
 
 /// A secret as it may be shown: its vendor prefix (`sk_test_`, `whsec_`, `rk_live_`) and an ellipsis.
 fn mask(secret: &str) -> String {
-    let mut prefix_len = 0;
-    for (at, c) in secret.char_indices().take(9) {
-        if c == '_' {
-            prefix_len = at + 1;
-        } else if !c.is_ascii_lowercase() {
-            break;
-        }
-    }
-    format!("{}…", &secret[..prefix_len])
+    // Only the vendors' own published prefixes are shown; anything else could be part of the secret.
+    const PREFIXES: &[&str] = &[
+        "sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_", "whsec_", "shpat_", "shpss_",
+        "shpca_", "sk_", "rk_",
+    ];
+    let prefix = PREFIXES.iter().find(|prefix| secret.starts_with(**prefix)).copied().unwrap_or("");
+    format!("{prefix}…")
 }
 
 /// A URL with any password replaced by `****`.
@@ -630,6 +628,7 @@ mod tests {
         assert_eq!(mask("sk_wrong"), "sk_…");
         assert_eq!(mask("a1b2c3"), "…");
         assert_eq!(mask("abcdefghij_k"), "…");
+        assert_eq!(mask("abcdefgh_secret"), "…", "not a vendor prefix: could be the secret itself");
         assert_eq!(mask(""), "…");
         assert_eq!(mask("é_x"), "…");
     }
