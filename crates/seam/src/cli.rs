@@ -30,8 +30,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Send a signed sample webhook to a running Seam, as `stripe trigger` does.
     Trigger(TriggerArgs),
-    /// Run the built-in Stripe stand-in: customers and invoices with state, seeded payment outcomes, idempotency
-    /// replay, and signed webhooks delivered (with retries) to a running Seam.
+    /// Run the built-in sandbox: Stripe, Shopify, ShipBob, Zendesk and Gorgias over one seeded world (customers,
+    /// orders, stock, tickets), with each vendor's API, errors, idempotency and signed webhooks delivered (with
+    /// retries) to a running Seam.
     Sandbox(SandboxArgs),
     /// Watch Seam work across tools: the engine, the sandbox (Stripe, Shopify, ShipBob, Zendesk, Gorgias) and the
     /// three playbooks, a month of failed renewals, orders and tickets replayed in seconds, and a summary of money
