@@ -539,6 +539,26 @@ async fn a_ticket_gets_one_note_with_every_order_and_an_unknown_sender_only_a_ta
         assert!(note.find(&shipped).min(note.find(&returned)).is_some());
         assert!(summary.tags.contains(&"seam-context".to_owned()), "{summary:?}");
     }
+    // A sender Shopify does not know who names an order: found by the order number.
+    world
+        .sandbox()
+        .open_ticket(&TicketRequest {
+            vendor: Helpdesk::Zendesk,
+            email: "gift.giver@elsewhere.example".to_owned(),
+            name: None,
+            subject: "Order status".to_owned(),
+            body: format!("Hello, where is order {shipped}? It was a gift."),
+        })
+        .unwrap();
+    world.settle().await;
+    let by_number = world
+        .world()
+        .tickets
+        .into_iter()
+        .find(|t| t.requester_email == "gift.giver@elsewhere.example")
+        .unwrap();
+    assert_eq!(by_number.notes.len(), 1, "{by_number:?}\n{}", world.explain("ticket-context").await);
+    assert!(by_number.notes[0].contains(&shipped), "{by_number:?}");
     // Someone Shopify does not know: tagged, no note, no guess.
     world
         .sandbox()
@@ -557,7 +577,8 @@ async fn a_ticket_gets_one_note_with_every_order_and_an_unknown_sender_only_a_ta
     assert_eq!(stranger.tags, ["seam-no-customer"], "{stranger:?}");
     let support = world.lines("ledger.jsonl");
     assert!(support.iter().any(|l| l["outcome"] == "no_customer"), "{support:?}");
-    assert_eq!(support.iter().filter(|l| l["outcome"] == "enriched").count(), 2, "{support:?}");
+    assert_eq!(support.iter().filter(|l| l["outcome"] == "enriched").count(), 3, "{support:?}");
+    assert!(support.iter().any(|l| l["found_by"] == "order_number"), "{support:?}");
     world.stop().await;
 }
 
