@@ -540,13 +540,13 @@ async fn run_read(State(state): State<AppState>, caller: Caller, Path(id): Path<
     axum::Json(out).into_response()
 }
 
-/// 403 unless the caller has one of `roles` (for whole endpoints, where there is no id to hide).
-fn require_role(caller: &Caller, roles: &[Role], what: &str) -> Result<(), Response> {
+/// A 403 unless the caller has one of `roles` (for whole endpoints, where there is no id to hide).
+fn refusal_unless(caller: &Caller, roles: &[Role], what: &str) -> Option<Response> {
     if roles.contains(&caller.role) {
-        return Ok(());
+        return None;
     }
     let allowed: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
-    Err(error(
+    Some(error(
         StatusCode::FORBIDDEN,
         format!(
             "{what} is for the {} role(s); {} has the {} role",
@@ -564,7 +564,7 @@ async fn run_cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(response) = require_role(&caller, &[Role::Admin], "cancelling a run") {
+    if let Some(response) = refusal_unless(&caller, &[Role::Admin], "cancelling a run") {
         return response;
     }
     let (by, body) = match decision_body(&headers, &body) {
@@ -589,7 +589,7 @@ async fn dead_letters(
     Query(query): Query<ListQuery>,
 ) -> Response {
     // Raw bodies from any source: admin only.
-    if let Err(response) = require_role(&caller, &[Role::Admin], "reading dead letters") {
+    if let Some(response) = refusal_unless(&caller, &[Role::Admin], "reading dead letters") {
         return response;
     }
     match state.engine.store().dead_letters(query.limit.unwrap_or(100).clamp(1, 1000)).await {
@@ -602,7 +602,7 @@ async fn dead_letters(
 }
 
 async fn ledger(State(state): State<AppState>, caller: Caller, Query(query): Query<ListQuery>) -> Response {
-    if let Err(response) = require_role(&caller, &[Role::Admin, Role::Finance], "reading the ledger") {
+    if let Some(response) = refusal_unless(&caller, &[Role::Admin, Role::Finance], "reading the ledger") {
         return response;
     }
     match state
