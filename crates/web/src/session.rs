@@ -234,6 +234,10 @@ pub async fn login(
     let store = state.engine.store().clone();
     let address = client.address.to_string();
     let now = unix_now();
+    // Housekeeping on every attempt keeps both tables small whatever a stranger sends.
+    if let Err(problem) = store.delete_expired(now, now - FAILURE_WINDOW_SECS).await {
+        return store_error(problem);
+    }
     match login_wait(store.as_ref(), &email, &address, now).await {
         Ok(None) => {}
         Ok(Some(wait)) => {
@@ -263,7 +267,6 @@ pub async fn login(
         return error(StatusCode::UNAUTHORIZED, "wrong e-mail or password");
     };
     let _ = store.clear_login_failures(&email, &address).await;
-    let _ = store.delete_expired(now, now - FAILURE_WINDOW_SECS).await;
     let session = match create_session(store.as_ref(), &email, role, now).await {
         Ok(session) => session,
         Err(AuthError::Store(problem)) => return store_error(problem),

@@ -36,6 +36,7 @@ CREATE TABLE login_failures (
     at           INTEGER NOT NULL
 );
 CREATE INDEX login_failures_key ON login_failures (email, address, at);
+CREATE INDEX login_failures_at ON login_failures (at);
 
 CREATE INDEX inbox_team ON inbox (team, status, due_at);
 CREATE INDEX runs_workflow ON runs (workflow, created_at);
