@@ -122,23 +122,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?;
         let stop = shutdown_signal();
         let sources: Vec<&String> = config.sources.keys().collect();
-        println!(
-            "seam: serving on {} (db {db}, sources {sources:?}, workflows {:?}, ledger {})",
+        let mut banner = format!(
+            "seam: serving on {} (db {db}, sources {sources:?}, workflows {:?}, ledger {})\n",
             server.url(),
             server.engine.workflows().names(),
             server.ledger_path.as_ref().map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
         );
         if store.users().await.is_ok_and(|users| users.is_empty()) {
-            println!(
-                "seam: no user yet. Create the first admin (the password is asked for) with
-  \
-                 seam users add you@brand.example --role admin --db {db}
-\
-                 and a token for the JSON API under /api/ with
-  \
-                 seam tokens create --name ops --role admin --db {db}"
-            );
+            banner.push_str(&format!(
+                "seam: no user yet. Create the first admin (the password is asked for) with\n  \
+                 seam users add you@brand.example --role admin --db {db}\n\
+                 and a token for the JSON API under /api/ with\n  \
+                 seam tokens create --name ops --role admin --db {db}\n"
+            ));
         }
+        // One write, so whoever reads the first line has the rest of the banner too.
+        print!("{banner}");
         let _ = std::io::stdout().flush();
         stop.await;
         tracing::info!("shutting down");

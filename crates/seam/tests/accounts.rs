@@ -101,23 +101,40 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
 }
 
+/// What `seam serve` prints when it starts: its first line, and the rest of that banner (written at once).
+fn serve_banner(world: &World) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["serve", "--listen", &listen, "--db", "sqlite:seam.db"])
+        .current_dir(world.dir.path())
+        .env_remove("SEAM_DB")
+        .env_remove("SEAM_LISTEN")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    stdout.read_to_string(&mut banner).unwrap();
+    banner
+}
+
 #[test]
 fn a_fresh_serve_says_how_to_create_the_first_admin() {
     let world = World::new();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let args = ["serve", "--listen", &listen, "--db", "sqlite:seam.db"];
-    let mut serve = Process::start(world.dir.path(), &args, &[]);
-    serve.wait_until_answering(&format!("http://{listen}/healthz"));
-    let (stdout, _) = serve.stop();
-    assert!(stdout.contains("seam users add you@brand.example --role admin"), "{stdout}");
-    assert!(stdout.contains("seam tokens create"), "{stdout}");
+    let banner = serve_banner(&world);
+    assert!(banner.contains("serving on"), "{banner}");
+    assert!(banner.contains("seam users add you@brand.example --role admin"), "{banner}");
+    assert!(banner.contains("seam tokens create"), "{banner}");
     assert_eq!(add_user(&world, "owner@brand.example", "admin", PASSWORD).code, 0);
-    let mut serve = Process::start(world.dir.path(), &args, &[]);
-    serve.wait_until_answering(&format!("http://{listen}/healthz"));
-    let (stdout, _) = serve.stop();
-    assert!(stdout.contains("serving on"), "{stdout}");
-    assert!(!stdout.contains("seam users add"), "a user exists: {stdout}");
+    let banner = serve_banner(&world);
+    assert!(banner.contains("serving on"), "{banner}");
+    assert!(!banner.contains("seam users add"), "a user exists: {banner}");
 }
 
 /// "The secret token never appears in any log line": a server logging everything (`SEAM_LOG=trace`, text and
