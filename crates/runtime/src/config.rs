@@ -50,6 +50,197 @@ pub struct Config {
     /// The `gorgias.*` actions. Enabled when a base URL, e-mail and API key are set (`api_token` here).
     #[serde(default)]
     pub gorgias: HelpdeskConfig,
+    /// Who may see what: the teams and zones each role sees (`[roles.finance]`, ...); admin sees everything.
+    #[serde(default)]
+    pub roles: RolesConfig,
+    /// The HTTP face: who may read `/metrics` without a token, and which proxies are believed.
+    #[serde(default)]
+    pub web: WebConfig,
+}
+
+/// What a signed-in person or an API token may do. `admin` sees and does everything; the others see the inbox
+/// items of their teams and the runs of the workflows in their zones (`[roles]`), and decide those items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Finance,
+    Fulfillment,
+    Support,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Finance, Role::Fulfillment, Role::Support];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Finance => "finance",
+            Role::Fulfillment => "fulfillment",
+            Role::Support => "support",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Role, String> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text.trim())
+            .ok_or_else(|| format!("unknown role {text:?}; use admin, finance, fulfillment or support"))
+    }
+}
+
+/// One role's view: the inbox items of `teams` (an item's `team`) and the runs of the workflows whose `zone` is
+/// in `zones`. A key left out keeps the role's default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleScopeConfig {
+    pub teams: Option<Vec<String>>,
+    pub zones: Option<Vec<String>>,
+}
+
+/// `[roles.finance]`, `[roles.fulfillment]`, `[roles.support]`: each replaces that role's default teams or zones
+/// (see [`RolesConfig::scope`]). There is no `[roles.admin]`: admin sees everything.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct RolesConfig(pub BTreeMap<Role, RoleScopeConfig>);
+
+/// The teams and zones a role sees, defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleScope {
+    /// Admin: every item and run.
+    Everything,
+    Some {
+        teams: Vec<String>,
+        zones: Vec<String>,
+    },
+}
+
+impl RoleScope {
+    /// Whether an inbox item of this team is visible.
+    pub fn sees_team(&self, team: &str) -> bool {
+        match self {
+            RoleScope::Everything => true,
+            RoleScope::Some { teams, .. } => teams.iter().any(|t| t == team),
+        }
+    }
+
+    /// Whether a run of a workflow in this zone is visible.
+    pub fn sees_zone(&self, zone: &str) -> bool {
+        match self {
+            RoleScope::Everything => true,
+            RoleScope::Some { zones, .. } => zones.iter().any(|z| z == zone),
+        }
+    }
+}
+
+/// The default teams and zones of each role (docs/web.md, "Roles and tokens").
+pub fn default_scope(role: Role) -> RoleScope {
+    let list = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect::<Vec<_>>();
+    match role {
+        Role::Admin => RoleScope::Everything,
+        Role::Finance => RoleScope::Some {
+            teams: list(&["finance", "order_to_cash", "billing", "accounts_receivable"]),
+            zones: list(&["order_to_cash"]),
+        },
+        Role::Fulfillment => RoleScope::Some { teams: list(&["fulfillment"]), zones: list(&["fulfillment"]) },
+        Role::Support => RoleScope::Some {
+            teams: list(&["customer_service", "support"]),
+            zones: list(&["customer_service"]),
+        },
+    }
+}
+
+impl RolesConfig {
+    /// What `role` sees: admin everything; another role its `[roles.ROLE]` teams and zones, each defaulting to
+    /// [`default_scope`]'s.
+    pub fn scope(&self, role: Role) -> RoleScope {
+        let RoleScope::Some { teams, zones } = default_scope(role) else { return RoleScope::Everything };
+        let given = self.0.get(&role);
+        RoleScope::Some {
+            teams: given.and_then(|g| g.teams.clone()).unwrap_or(teams),
+            zones: given.and_then(|g| g.zones.clone()).unwrap_or(zones),
+        }
+    }
+}
+
+/// `[web]`: addresses in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Clients that may read `/metrics` without a token, besides loopback.
+    #[serde(default)]
+    pub metrics_allow: Vec<Cidr>,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (default: none).
+    #[serde(default)]
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An address range: a network address and a prefix length (`10.0.0.0/8`); a bare address is the range of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `address` is in the range (an IPv4 address written as IPv6, `::ffff:10.0.0.1`, counts as IPv4).
+    pub fn contains(&self, address: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.network, address.to_canonical()) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(network) & mask == u32::from(address) & mask
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(network) & mask == u128::from(address) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Cidr, String> {
+        let bad = || format!("{text:?} is not an address range; write one as 10.0.0.0/8 or 192.168.1.20");
+        let (address, prefix) = match text.trim().split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text.trim(), None),
+        };
+        let network: std::net::IpAddr = address.parse().map_err(|_| bad())?;
+        let network = network.to_canonical();
+        let most = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix.parse::<u8>().ok().filter(|p| *p <= most).ok_or_else(bad)?,
+            None => most,
+        };
+        Ok(Cidr { network, prefix })
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Cidr, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -350,6 +541,20 @@ impl Config {
         if self.intake.max_body_bytes == 0 {
             return Err(invalid("intake.max_body_bytes: must be positive".into()));
         }
+        for (role, scope) in &self.roles.0 {
+            if *role == Role::Admin {
+                return Err(invalid(
+                    "roles.admin: admin sees everything and has no teams or zones; remove [roles.admin]"
+                        .into(),
+                ));
+            }
+            let zones: Vec<&str> = seam_flow::Zone::ALL.iter().map(|zone| zone.key()).collect();
+            for zone in scope.zones.iter().flatten() {
+                if !zones.contains(&zone.as_str()) {
+                    return Err(invalid(format!("roles.{role}.zones: {zone:?}; use {}", zones.join(", "))));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -544,7 +749,7 @@ mod tests {
         let absent = format!("{:?}", parsed(""));
         assert_eq!(absent, format!("{:?}", Config::default()));
         let empty = parsed(
-            "[stripe]\n[intake]\n[http]\n[inbox]\n[engine]\n[shopify]\n[shipbob]\n[zendesk]\n[gorgias]\n",
+            "[stripe]\n[intake]\n[http]\n[inbox]\n[engine]\n[shopify]\n[shipbob]\n[zendesk]\n[gorgias]\n[roles]\n[web]\n",
         );
         assert_eq!(format!("{empty:?}"), absent);
         for config in [parsed(""), Config::default(), parsed("[stripe]\nbase_url = \"http://127.0.0.1:1\"\n")]
@@ -585,6 +790,51 @@ mod tests {
         assert_eq!(vendors.shipbob.token.as_deref(), Some("pat_1"));
         assert_eq!(vendors.gorgias.api_token.as_deref(), Some("key_1"));
         assert_eq!(vendors.sources["shipbob"].kind_for("shipbob"), SourceKind::Shipbob);
+    }
+
+    /// "default: finance sees team finance and order-to-cash teams, fulfillment sees fulfillment, support sees
+    /// customer_service/support; admin sees everything"; a `[roles.ROLE]` key replaces that key's default only.
+    #[test]
+    fn roles_see_their_default_teams_and_zones_unless_configured() {
+        let config = parsed("");
+        let finance = config.roles.scope(Role::Finance);
+        assert!(finance.sees_team("finance") && finance.sees_team("order_to_cash"));
+        assert!(!finance.sees_team("customer_service") && !finance.sees_team("fulfillment"));
+        assert!(finance.sees_zone("order_to_cash") && !finance.sees_zone("customer_service"));
+        let support = config.roles.scope(Role::Support);
+        assert!(support.sees_team("customer_service") && support.sees_team("support"));
+        assert!(!support.sees_team("finance") && support.sees_zone("customer_service"));
+        let fulfillment = config.roles.scope(Role::Fulfillment);
+        assert!(fulfillment.sees_team("fulfillment") && !fulfillment.sees_team("finance"));
+        assert_eq!(config.roles.scope(Role::Admin), RoleScope::Everything);
+
+        let config = parsed("[roles.support]\nteams = [\"cx\"]\n");
+        let support = config.roles.scope(Role::Support);
+        assert!(support.sees_team("cx") && !support.sees_team("customer_service"));
+        assert!(support.sees_zone("customer_service"), "zones keep their default");
+        for (text, problem) in [
+            ("[roles.admin]\nteams = [\"x\"]\n", "roles.admin"),
+            ("[roles.support]\nzones = [\"returns\"]\n", "roles.support.zones"),
+            ("[roles.ops]\nteams = []\n", "ops"),
+            ("[web]\nmetrics_allow = [\"10.0.0.0/33\"]\n", "10.0.0.0/33"),
+            ("[web]\ntrusted_proxies = [\"proxy\"]\n", "proxy"),
+        ] {
+            let error = Config::parse(text, "seam.toml").unwrap_err().to_string();
+            assert!(error.contains(problem), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn address_ranges_hold_what_they_say() {
+        let web =
+            parsed("[web]\nmetrics_allow = [\"10.0.0.0/8\", \"192.168.1.20\", \"2001:db8::/32\"]\n").web;
+        let allowed =
+            |address: &str| web.metrics_allow.iter().any(|cidr| cidr.contains(address.parse().unwrap()));
+        assert!(allowed("10.200.3.4") && allowed("::ffff:10.0.0.1") && allowed("192.168.1.20"));
+        assert!(allowed("2001:db8::1"));
+        assert!(!allowed("11.0.0.1") && !allowed("192.168.1.21") && !allowed("2001:db9::1"));
+        let everything: Cidr = "0.0.0.0/0".parse().unwrap();
+        assert!(everything.contains("203.0.113.9".parse().unwrap()));
     }
 
     #[test]

@@ -23,7 +23,10 @@ mod metrics;
 mod workflows;
 
 pub use clock::ReplayClock;
-pub use config::{Config, ConfigError, InboxRoute, LedgerConfig, SourceConfig, StripeConfig};
+pub use config::{
+    Cidr, Config, ConfigError, InboxRoute, LedgerConfig, Role, RoleScope, RoleScopeConfig, RolesConfig,
+    SourceConfig, StripeConfig, WebConfig, default_scope,
+};
 pub use engine::{CancelError, DecideError, Engine, EngineError, Reconciled, Settings};
 pub use intake::{Intake, IntakeOutcome};
 pub use ledgers::{Ledgers, default_file_for};

@@ -154,6 +154,11 @@ impl Workflows {
         self.current.values()
     }
 
+    /// Every version known, current or pinned by runs.
+    pub fn all_versions(&self) -> impl Iterator<Item = &Arc<Workflow>> {
+        self.versions.values()
+    }
+
     /// The definition a run is pinned to.
     pub fn pinned(&self, name: &str, version: u32) -> Option<Arc<Workflow>> {
         self.versions.get(&(name.to_owned(), version)).cloned()

@@ -1,6 +1,6 @@
 //! The command-line interface: what each command and flag means, and which function carries it out.
 
-use crate::{assess_cmd, backup, demo, doctor, engine_cmd, trigger};
+use crate::{accounts_cmd, assess_cmd, backup, demo, doctor, engine_cmd, trigger};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -47,6 +47,102 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Ask a running Seam's `/healthz`: exit 0 when it answers 200, 1 otherwise (for container health checks).
     Healthcheck(HealthcheckArgs),
+    /// The people who sign in, and their roles (admin, finance, fulfillment, support).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// API tokens for the JSON API under /api/ (`Authorization: Bearer <token>`): create, list, revoke.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// What a user or a token may see and do (docs/web.md, "Roles and tokens").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Everything, including cancelling runs, dead letters and the ledger.
+    Admin,
+    /// The inbox items of the finance teams, the runs of order-to-cash workflows, the ledger.
+    Finance,
+    /// The inbox items of the fulfillment team, the runs of fulfillment workflows.
+    Fulfillment,
+    /// The inbox items of customer service, the runs of customer-service workflows.
+    Support,
+}
+
+impl From<RoleArg> for seam_runtime::Role {
+    fn from(role: RoleArg) -> seam_runtime::Role {
+        match role {
+            RoleArg::Admin => seam_runtime::Role::Admin,
+            RoleArg::Finance => seam_runtime::Role::Finance,
+            RoleArg::Fulfillment => seam_runtime::Role::Fulfillment,
+            RoleArg::Support => seam_runtime::Role::Support,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user. The password (at least 12 characters) is read from the terminal without echo, twice, or,
+    /// when standard input is not a terminal, from its first line.
+    Add(UserAddArgs),
+    /// List the users: e-mail, role, when added.
+    List(DbArgs),
+    /// Remove a user; their sessions end at once.
+    Remove(UserArgs),
+    /// Set a user's new password (read as `add` reads it); their sessions end at once.
+    ResetPassword(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The user's e-mail address: how they sign in, and their name in the audit log.
+    #[arg(value_name = "EMAIL")]
+    pub email: String,
+    /// What the user may see and do.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// The user's e-mail address.
+    #[arg(value_name = "EMAIL")]
+    pub email: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print it once, alone on standard output (only its SHA-256 is stored). Decisions made
+    /// with it are audited under its name.
+    Create(TokenCreateArgs),
+    /// List the tokens: name, role, when created and last used, whether revoked (never the secret).
+    List(DbArgs),
+    /// Revoke a token: from then on the API answers it 401.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The token's name, unique for ever (letters, digits, `.`, `-`, `_`, `@`): who the audit log says decided.
+    #[arg(long, value_name = "N")]
+    pub name: String,
+    /// What the token may see and do.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -353,5 +449,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => backup::backup(args),
         Command::Doctor(args) => doctor::doctor(args),
         Command::Healthcheck(args) => doctor::healthcheck(args),
+        Command::Users(UsersCommand::Add(args)) => accounts_cmd::users_add(args),
+        Command::Users(UsersCommand::List(args)) => accounts_cmd::users_list(args),
+        Command::Users(UsersCommand::Remove(args)) => accounts_cmd::users_remove(args),
+        Command::Users(UsersCommand::ResetPassword(args)) => accounts_cmd::users_reset_password(args),
+        Command::Tokens(TokensCommand::Create(args)) => accounts_cmd::tokens_create(args),
+        Command::Tokens(TokensCommand::List(args)) => accounts_cmd::tokens_list(args),
+        Command::Tokens(TokensCommand::Revoke(args)) => accounts_cmd::tokens_revoke(args),
     }
 }

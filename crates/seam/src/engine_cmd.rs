@@ -16,7 +16,7 @@ use crate::output;
 pub const DEFAULT_DB: &str = "sqlite:./seam.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8717";
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
@@ -42,7 +42,7 @@ pub fn init_logs(format: LogFormat, default_filter: &str) {
 }
 
 /// Opens the database, turning a bad URL into an input error.
-async fn open_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
+pub(crate) async fn open_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
     match seam_store::open(url).await {
         Ok(store) => Ok(store),
         Err(seam_store::StoreError::BadUrl(message)) => Err(InputError(format!("--db: {message}")).into()),
@@ -106,7 +106,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen} (--listen)"))?;
         let options = seam_web::ServerOptions {
-            store,
+            store: store.clone(),
             clock: Arc::new(SystemClock),
             listener,
             default_ledger: Some(default_ledger_path(&db)),
@@ -122,12 +122,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?;
         let stop = shutdown_signal();
         let sources: Vec<&String> = config.sources.keys().collect();
-        println!(
-            "seam: serving on {} (db {db}, sources {sources:?}, workflows {:?}, ledger {})",
+        let mut banner = format!(
+            "seam: serving on {} (db {db}, sources {sources:?}, workflows {:?}, ledger {})\n",
             server.url(),
             server.engine.workflows().names(),
             server.ledger_path.as_ref().map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
         );
+        if store.users().await.is_ok_and(|users| users.is_empty()) {
+            banner.push_str(&format!(
+                "seam: no user yet. Create the first admin (the password is asked for) with\n  \
+                 seam users add you@brand.example --role admin --db {db}\n\
+                 and a token for the JSON API under /api/ with\n  \
+                 seam tokens create --name ops --role admin --db {db}\n"
+            ));
+        }
+        // One write, so whoever reads the first line has the rest of the banner too.
+        print!("{banner}");
         let _ = std::io::stdout().flush();
         stop.await;
         tracing::info!("shutting down");

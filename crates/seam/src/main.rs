@@ -3,6 +3,7 @@
 //! It reads files, writes outputs and maps every error to an exit code in one place (`exit_code`): 2 for bad input
 //! (a file or answer the user can fix), 1 for everything else. Libraries never print or exit.
 
+mod accounts_cmd;
 mod assess_cmd;
 mod backup;
 mod cli;

@@ -94,6 +94,17 @@ fn start_server(dir: &std::path::Path, db: &str, port: u16) -> Server {
     Server { child, url: format!("http://127.0.0.1:{port}") }
 }
 
+/// An admin token for the API, made with `seam tokens create` in the test's database.
+fn admin_token(db: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["tokens", "create", "--db", db, "--name", "crash-test", "--role", "admin"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run seam tokens create");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 async fn wait_healthy(client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -139,6 +150,7 @@ async fn crash_test(db: &str, dir: &tempfile::TempDir) {
     .unwrap();
 
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let token = admin_token(db);
     let port = free_port();
     let mut server = start_server(dir.path(), db, port);
     wait_healthy(&client, &server.url).await;
@@ -199,6 +211,7 @@ async fn crash_test(db: &str, dir: &tempfile::TempDir) {
     let runs = loop {
         let body: Value = client
             .get(format!("{}/api/runs?limit=5000", server.url))
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()
@@ -230,8 +243,15 @@ async fn crash_test(db: &str, dir: &tempfile::TempDir) {
     let mut recorded = 0;
     for run in &runs {
         let id = run["id"].as_str().unwrap();
-        let detail: Value =
-            client.get(format!("{}/api/runs/{id}", server.url)).send().await.unwrap().json().await.unwrap();
+        let detail: Value = client
+            .get(format!("{}/api/runs/{id}", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let result = &detail["state"]["steps"]["charge"]["result"]["body"];
         let key = format!("seam-{id}-charge-1");
         assert_eq!(

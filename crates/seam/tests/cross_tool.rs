@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use seam_flow::{Clock, ManualClock, Timestamp};
-use seam_runtime::Config;
+use seam_runtime::{Config, Role};
 use seam_sandbox::{
     BasicCredentials, FaultKind, FaultRequest, Helpdesk, LineRequest, OrderRequest, RestockRequest,
     RunningSandbox, SandboxConfig, SandboxHandle, TicketRequest, Vendor, WorldSummary,
@@ -32,6 +32,8 @@ struct World {
     sandbox: Option<RunningSandbox>,
     clock: Arc<ManualClock>,
     client: reqwest::Client,
+    /// The admin API token the test's API calls send.
+    admin: String,
     dir: tempfile::TempDir,
     _pg: Option<TempPostgres>,
 }
@@ -144,10 +146,12 @@ assignee = "warehouse-lead@brand.example"
         std::fs::write(&config_path, config_text).unwrap();
         let config = Config::load(&config_path).unwrap();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(START)));
+        let store = seam_store::open(&db).await.unwrap();
+        let admin = seam_web::create_token(store.as_ref(), "test-admin", Role::Admin, START).await.unwrap();
         let server = seam_web::start(
             &config,
             ServerOptions {
-                store: seam_store::open(&db).await.unwrap(),
+                store,
                 clock: clock.clone(),
                 listener,
                 default_ledger: None,
@@ -161,6 +165,7 @@ assignee = "warehouse-lead@brand.example"
             sandbox: Some(sandbox),
             clock,
             client: reqwest::Client::new(),
+            admin,
             dir,
             _pg: pg,
         })
@@ -189,11 +194,12 @@ assignee = "warehouse-lead@brand.example"
     }
 
     async fn get(&self, path: &str) -> Value {
-        self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+        self.client.get(self.url(path)).bearer_auth(&self.admin).send().await.unwrap().json().await.unwrap()
     }
 
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).json(&body).send().await.unwrap();
+        let response =
+            self.client.post(self.url(path)).bearer_auth(&self.admin).json(&body).send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

@@ -438,8 +438,8 @@ fn seam_trigger_sends_a_signed_event_that_starts_a_run() {
     assert!(wait_exit(&mut serve).success());
 }
 
-/// A plain HTTP/1.1 request on a std socket: the status and the body.
-fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+/// A plain HTTP/1.1 request on a std socket, with an API token: the status and the body.
+fn http(method: &str, url: &str, body: &str, token: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
@@ -447,7 +447,7 @@ fn http(method: &str, url: &str, body: &str) -> (u16, String) {
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
+         Authorization: Bearer {token}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -487,8 +487,16 @@ fn while_serving_after_the_replay_the_clock_runs_at_real_speed_from_where_the_mo
     let at = wait_for_line(&lines, "the engine is at ", &mut seen);
     let url = at.rsplit(' ').next().unwrap().to_owned();
     wait_for_line(&lines, "press ctrl-c", &mut seen);
+    // The API takes a token: one made with `seam tokens create` in the demo's database.
+    let db = format!("sqlite:{}", dir.path().join("demo/seam.db").display());
+    let token = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["tokens", "create", "--db", &db, "--name", "demo-test", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
 
-    let (status, inbox) = http("GET", &format!("{url}/api/inbox"), "");
+    let (status, inbox) = http("GET", &format!("{url}/api/inbox"), "", &token);
     assert_eq!(status, 200, "{inbox}");
     let inbox: serde_json::Value = serde_json::from_str(&inbox).unwrap();
     let items = inbox["items"].as_array().unwrap();
@@ -496,7 +504,8 @@ fn while_serving_after_the_replay_the_clock_runs_at_real_speed_from_where_the_mo
     // Two decisions a person makes two seconds apart while looking around.
     let decide = |item: &serde_json::Value| {
         let id = item["id"].as_str().unwrap();
-        let (status, body) = http("POST", &format!("{url}/api/inbox/{id}/dismiss"), r#"{"by": "demo test"}"#);
+        let (status, body) =
+            http("POST", &format!("{url}/api/inbox/{id}/dismiss"), r#"{"by": "demo test"}"#, &token);
         assert_eq!(status, 200, "{body}");
         let decided: serde_json::Value = serde_json::from_str(&body).unwrap();
         seconds(&decided["decided_at"])

@@ -206,6 +206,13 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// GETs the API with a token.
+async fn get_api(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), 200, "GET {url}");
+    response.json().await.unwrap()
+}
+
 /// POSTs a Stripe event signed with `secret` at time `t`; the status and JSON body.
 async fn post_stripe(client: &reqwest::Client, url: &str, body: &str, secret: &str, t: i64) -> (u16, Value) {
     let signature = seam_connectors::verify::stripe_signature_header(body.as_bytes(), secret, t);
@@ -439,7 +446,8 @@ async fn serve_with_only_a_stripe_secret_in_the_environment() {
     assert_eq!(status, 400, "{answer}");
     assert!(answer["error"].as_str().unwrap_or_default().starts_with("signed but unparseable"), "{answer}");
     assert!(answer["dead_letter_id"].is_number(), "{answer}");
-    let letters = get_json(&client, &format!("{url}/api/dead-letters")).await;
+    let token = world.token(&db, "ops", "admin");
+    let letters = get_api(&client, &format!("{url}/api/dead-letters"), &token).await;
     assert!(letters.to_string().contains("[1, 2, 3]"), "{letters}");
 
     let metrics = client.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
@@ -589,9 +597,10 @@ async fn serve_runs_an_http_workflow_and_the_audit_log_exports_it() {
     assert_eq!(answer["event_id"], "evt_order_7", "{answer}");
 
     // The run finishes.
+    let token = world.token(&db, "ops", "admin");
     let deadline = Instant::now() + Duration::from_secs(60);
     let run = loop {
-        let runs = get_json(&client, &format!("{url}/api/runs")).await;
+        let runs = get_api(&client, &format!("{url}/api/runs"), &token).await;
         let list = runs["runs"].as_array().unwrap();
         if let Some(run) = list.iter().find(|r| r["status"] == "succeeded") {
             assert_eq!(list.len(), 1, "{runs}");

@@ -22,8 +22,9 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
 }
 
-async fn get(url: &str) -> Value {
-    let response = client().get(url).send().await.unwrap();
+/// GETs the API with a token.
+async fn get(url: &str, token: &str) -> Value {
+    let response = client().get(url).bearer_auth(token).send().await.unwrap();
     assert_eq!(response.status(), 200, "GET {url}");
     response.json().await.unwrap()
 }
@@ -76,12 +77,12 @@ fn trigger(world: &World, engine_port: u16) -> String {
 }
 
 /// Waits for the run of `invoice` to have made its first Stripe call and been answered; returns the run.
-async fn first_call_answered(engine: &str, invoice: &str) -> Value {
+async fn first_call_answered(engine: &str, invoice: &str, token: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let runs = get(&format!("{engine}/api/runs?key={invoice}")).await;
+        let runs = get(&format!("{engine}/api/runs?key={invoice}"), token).await;
         if let Some(run) = runs["runs"].as_array().and_then(|runs| runs.first()) {
-            let run = get(&format!("{engine}/api/runs/{}", run["id"].as_str().unwrap())).await;
+            let run = get(&format!("{engine}/api/runs/{}", run["id"].as_str().unwrap()), token).await;
             let answered = run["calls"].as_array().is_some_and(|calls| {
                 calls
                     .iter()
@@ -113,6 +114,8 @@ async fn the_readme_sequence_reaches_stripe_and_waits_for_the_next_attempt() {
     let engine_port = free_port();
     let engine = format!("http://127.0.0.1:{engine_port}");
     let (_sandbox, sandbox_url) = sandbox(&world, engine_port);
+    // The API takes a token: made as the README says, in the database `seam serve` uses by default.
+    let token = world.token("sqlite:./seam.db", "first-hour", "admin");
     let listen = format!("127.0.0.1:{engine_port}");
     let mut serve = Process::start(
         world.dir.path(),
@@ -125,7 +128,7 @@ async fn the_readme_sequence_reaches_stripe_and_waits_for_the_next_attempt() {
     );
     serve.wait_until_answering(&format!("{engine}/healthz"));
     let invoice = trigger(&world, engine_port);
-    let run = first_call_answered(&engine, &invoice).await;
+    let run = first_call_answered(&engine, &invoice, &token).await;
     answered_by_the_sandbox(&run);
     // Then the run waits for its first pay attempt, a day after the failure (inside business hours).
     assert_eq!(run["status"], "running", "{run}");
@@ -179,10 +182,11 @@ async fn the_stripe_connector_reaches_the_sandbox_however_it_is_configured() {
         let db = format!("sqlite:{}", world.path(&format!("seam-{n}.db")).display());
         let mut all: Vec<&str> = vec!["serve", "--listen", &listen, "--db", &db];
         all.extend(args.iter().map(String::as_str));
+        let token = world.token(&db, "first-hour", "admin");
         let mut serve = Process::start(world.dir.path(), &all, &env);
         serve.wait_until_answering(&format!("{engine}/healthz"));
         let invoice = trigger(&world, engine_port);
-        let run = first_call_answered(&engine, &invoice).await;
+        let run = first_call_answered(&engine, &invoice, &token).await;
         let call =
             run["calls"].as_array().unwrap().iter().find(|c| c["action"] == "stripe.retrieve_customer");
         assert!(call.is_some(), "{way}: {run}");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use seam_flow::{Clock, ManualClock, Timestamp};
-use seam_runtime::Config;
+use seam_runtime::{Config, Role};
 use seam_sandbox::{DeliveryOrder, Outcome, RenewalRequest, RunningSandbox, SandboxConfig, SandboxHandle};
 use seam_store::testing::{TempPostgres, fresh_postgres};
 use seam_web::{RunningServer, ServerOptions};
@@ -30,6 +30,8 @@ struct World {
     sandbox: Option<RunningSandbox>,
     clock: Arc<ManualClock>,
     client: reqwest::Client,
+    /// The admin API token the test's API calls send.
+    admin: String,
     ledger: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _pg: Option<TempPostgres>,
@@ -90,10 +92,12 @@ impl World {
         );
         let config = Config::parse(&config_text, "seam.toml").unwrap();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(START)));
+        let store = seam_store::open(&db).await.unwrap();
+        let admin = seam_web::create_token(store.as_ref(), "test-admin", Role::Admin, START).await.unwrap();
         let server = seam_web::start(
             &config,
             ServerOptions {
-                store: seam_store::open(&db).await.unwrap(),
+                store,
                 clock: clock.clone(),
                 listener,
                 default_ledger: None,
@@ -107,6 +111,7 @@ impl World {
             sandbox: Some(sandbox),
             clock,
             client: reqwest::Client::new(),
+            admin,
             ledger,
             _dir: dir,
             _pg: pg,
@@ -122,7 +127,13 @@ impl World {
     }
 
     async fn get(&self, path: &str) -> Value {
-        self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+        self.client.get(self.url(path)).bearer_auth(&self.admin).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// A new API token with this name and role.
+    async fn token(&self, name: &str, role: Role) -> String {
+        let store = self.server.as_ref().unwrap().engine.store().clone();
+        seam_web::create_token(store.as_ref(), name, role, START).await.unwrap()
     }
 
     /// One failed renewal with a chosen story; returns the invoice.
@@ -145,7 +156,7 @@ impl World {
     /// A decision on an inbox item: its HTTP status.
     async fn decide(&self, item: &str, action: &str, body: Value) -> u16 {
         let url = self.url(&format!("/api/inbox/{item}/{action}"));
-        self.client.post(url).json(&body).send().await.unwrap().status().as_u16()
+        self.client.post(url).bearer_auth(&self.admin).json(&body).send().await.unwrap().status().as_u16()
     }
 
     /// Waits until webhooks are delivered and the engine has nothing due at the current time.
@@ -338,11 +349,13 @@ async fn three_soft_failures_escalate(backend: Backend) {
             "attempt at {at} is {hour}h on day {weekday} at {offset}"
         );
     }
-    // Finance writes it off: the dismissal is recorded.
+    // Finance writes it off with its own token: the dismissal is recorded under the token's name.
     let item = items[0]["id"].as_str().unwrap();
+    let finance = world.token("finance@example.com", Role::Finance).await;
     let response = world
         .client
         .post(world.url(&format!("/api/inbox/{item}/dismiss")))
+        .bearer_auth(&finance)
         .json(&json!({ "by": "finance@example.com", "note": "write off" }))
         .send()
         .await
@@ -532,8 +545,8 @@ async fn voided_written_off_and_cancelled_are_told_apart(backend: Backend) {
     let run_id = run["id"].as_str().unwrap().to_owned();
     let cancel = |body: Value| {
         let url = world.url(&format!("/api/runs/{run_id}/cancel"));
-        let client = world.client.clone();
-        async move { client.post(url).json(&body).send().await.unwrap().status().as_u16() }
+        let (client, admin) = (world.client.clone(), world.admin.clone());
+        async move { client.post(url).bearer_auth(admin).json(&body).send().await.unwrap().status().as_u16() }
     };
     assert_eq!(cancel(json!({ "by": "ops@example.com", "reason": "customer churned" })).await, 200);
     world.days(25).await;

@@ -264,7 +264,77 @@ pub struct RunFilter {
     pub status: Option<String>,
     pub workflow: Option<String>,
     pub key: Option<String>,
+    /// Only runs of these workflows (`None`: any workflow; an empty list: none), for a caller whose role sees
+    /// some workflows only.
+    pub workflows: Option<Vec<String>>,
     pub limit: i64,
+}
+
+/// What an inbox listing filters on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboxFilter {
+    /// `None`: every status.
+    pub status: Option<String>,
+    /// Only items of these teams (`None`: any team; an empty list: none), for a caller whose role sees some
+    /// teams only.
+    pub teams: Option<Vec<String>>,
+    pub limit: i64,
+}
+
+/// A person who signs in. The password is kept only as an Argon2id PHC string.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct UserRow {
+    /// Lowercased; the user's identity in sessions and in the audit log.
+    pub email: String,
+    /// `admin`, `finance`, `fulfillment` or `support`.
+    pub role: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub created_at: i64,
+    pub password_changed_at: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An API token as stored: its name, role and times; the secret itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenRow {
+    /// Unique for ever (a revoked token's name is not reused), so an audit entry's actor names one token.
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A signed-in browser: the SHA-256 of its cookie's random id, whose session it is, and its CSRF token.
+#[derive(Clone, PartialEq)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub email: String,
+    /// The user's role, read with the session (not stored in it: a role changed by an admin applies at once).
+    pub role: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRow")
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The database. Methods outside a [`Tx`] each run in their own short transaction.
@@ -304,6 +374,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn next_wake(&self) -> Result<Option<i64>>;
 
     async fn inbox(&self, status: Option<&str>, limit: i64) -> Result<Vec<InboxItem>>;
+    /// Inbox items by status and team, soonest due first.
+    async fn inbox_filtered(&self, filter: &InboxFilter) -> Result<Vec<InboxItem>>;
     async fn inbox_item(&self, id: &str) -> Result<Option<InboxItem>>;
 
     /// Audit entries at or after `since`, after sequence `after_seq`, oldest first.
@@ -329,6 +401,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<String>>;
     /// Every stored workflow version: (name, version, source, origin).
     async fn workflows(&self) -> Result<Vec<(String, i64, String, String)>>;
+
+    // ----- accounts and access (see `seam-web`'s `auth` and `session`) -----
+
+    /// Adds a user; false (and nothing written) when the e-mail is taken.
+    async fn insert_user(&self, user: &UserRow) -> Result<bool>;
+    async fn user(&self, email: &str) -> Result<Option<UserRow>>;
+    /// Every user, by e-mail.
+    async fn users(&self) -> Result<Vec<UserRow>>;
+    /// Removes a user and their sessions; false when there is no such user.
+    async fn remove_user(&self, email: &str) -> Result<bool>;
+    /// Replaces a user's password hash and ends their sessions; false when there is no such user.
+    async fn set_password(&self, email: &str, password_hash: &str, now: i64) -> Result<bool>;
+
+    /// Adds a token by the SHA-256 of its secret; false (and nothing written) when the name was ever used.
+    async fn insert_token(&self, name: &str, role: &str, secret_hash: &str, now: i64) -> Result<bool>;
+    /// The live (not revoked) token whose secret has this SHA-256.
+    async fn token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<TokenRow>>;
+    /// Every token, revoked ones too, by name.
+    async fn tokens(&self) -> Result<Vec<TokenRow>>;
+    async fn touch_token(&self, name: &str, now: i64) -> Result<()>;
+    /// Revokes a live token; false when there is no live token by that name.
+    async fn revoke_token(&self, name: &str, now: i64) -> Result<bool>;
+
+    async fn insert_session(&self, session: &SessionRow) -> Result<()>;
+    /// The session whose id has this SHA-256, if it has not expired at `now`, with its user's current role.
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Removes sessions that expired before `now`, and login failures older than `failures_before`.
+    async fn delete_expired(&self, now: i64, failures_before: i64) -> Result<()>;
+
+    /// The times of the failed sign-ins for (e-mail, address) at or after `since`, oldest first.
+    async fn login_failures(&self, email: &str, address: &str, since: i64) -> Result<Vec<i64>>;
+    async fn add_login_failure(&self, email: &str, address: &str, now: i64) -> Result<()>;
+    async fn clear_login_failures(&self, email: &str, address: &str) -> Result<()>;
 }
 
 /// One transaction. Dropping it without [`Tx::commit`] rolls back.

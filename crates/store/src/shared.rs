@@ -5,8 +5,8 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::{
-    AuditRow, CallRow, Counts, DeadLetter, InboxItem, Inserted, LedgerRow, NewAudit, NewCall, NewEvent, Result,
-    RunFilter, RunRow, RunUpdate, Store, StoreError, StoredEvent, Tx,
+    AuditRow, CallRow, Counts, DeadLetter, InboxFilter, InboxItem, Inserted, LedgerRow, NewAudit, NewCall, NewEvent,
+    Result, RunFilter, RunRow, RunUpdate, SessionRow, Store, StoreError, StoredEvent, TokenRow, Tx, UserRow,
 };
 
 type Pool = sqlx::Pool<DB>;
@@ -25,6 +25,43 @@ const INBOX_COLUMNS: &str = "id, run_id, workflow, step, team, assignee, zone, t
 const EVENT_COLUMNS: &str = "seq, source, event_id, event_type, payload, received_at, status";
 const AUDIT_COLUMNS: &str = "seq, at, kind, run_id, event_id, workflow, step, attempt, actor, detail, data";
 const LEDGER_COLUMNS: &str = "seq, idempotency_key, ledger, run_id, workflow, at, fields, shipped";
+const USER_COLUMNS: &str = "email, role, password_hash, created_at, password_changed_at";
+const TOKEN_COLUMNS: &str = "name, role, created_at, last_used_at, revoked_at";
+
+fn user_row(row: &DbRow) -> Result<UserRow> {
+    Ok(UserRow {
+        email: row.try_get("email")?,
+        role: row.try_get("role")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+        password_changed_at: row.try_get("password_changed_at")?,
+    })
+}
+
+fn token_row(row: &DbRow) -> Result<TokenRow> {
+    Ok(TokenRow {
+        name: row.try_get("name")?,
+        role: row.try_get("role")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+/// Appends ` AND column IN (...)` for `Some(values)`; an empty list matches nothing.
+fn push_in(query: &mut sqlx::QueryBuilder<DB>, column: &str, values: Option<&Vec<String>>) {
+    let Some(values) = values else { return };
+    if values.is_empty() {
+        query.push(" AND 1 = 0");
+        return;
+    }
+    query.push(format!(" AND {column} IN ("));
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value.clone());
+    }
+    query.push(")");
+}
 
 fn run_row(row: &DbRow) -> Result<RunRow> {
     Ok(RunRow {
@@ -266,17 +303,15 @@ impl Store for Backend {
     }
 
     async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRow>> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR workflow = $2) \
-             AND ($3 IS NULL OR key = $3) ORDER BY created_at DESC, id DESC LIMIT $4"
-        );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .bind(filter.status.as_deref())
-            .bind(filter.workflow.as_deref())
-            .bind(filter.key.as_deref())
-            .bind(if filter.limit > 0 { filter.limit } else { 100 })
-            .fetch_all(&self.pool)
-            .await?;
+        let mut query = sqlx::QueryBuilder::<DB>::new(format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1"));
+        for (column, value) in [("status", &filter.status), ("workflow", &filter.workflow), ("key", &filter.key)] {
+            if let Some(value) = value {
+                query.push(format!(" AND {column} = ")).push_bind(value.clone());
+            }
+        }
+        push_in(&mut query, "workflow", filter.workflows.as_ref());
+        query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(if filter.limit > 0 { filter.limit } else { 100 });
+        let found = query.build().fetch_all(&self.pool).await?;
         rows(&found, run_row)
     }
 
@@ -302,6 +337,17 @@ impl Store for Backend {
             "SELECT {INBOX_COLUMNS} FROM inbox WHERE ($1 IS NULL OR status = $1) ORDER BY due_at, id LIMIT $2"
         );
         let found = sqlx::query(AssertSqlSafe(sql)).bind(status).bind(limit).fetch_all(&self.pool).await?;
+        rows(&found, inbox_row)
+    }
+
+    async fn inbox_filtered(&self, filter: &InboxFilter) -> Result<Vec<InboxItem>> {
+        let mut query = sqlx::QueryBuilder::<DB>::new(format!("SELECT {INBOX_COLUMNS} FROM inbox WHERE 1 = 1"));
+        if let Some(status) = &filter.status {
+            query.push(" AND status = ").push_bind(status.clone());
+        }
+        push_in(&mut query, "team", filter.teams.as_ref());
+        query.push(" ORDER BY due_at, id LIMIT ").push_bind(if filter.limit > 0 { filter.limit } else { 100 });
+        let found = query.build().fetch_all(&self.pool).await?;
         rows(&found, inbox_row)
     }
 
@@ -410,6 +456,175 @@ impl Store for Backend {
             ledger_unshipped: scalar("SELECT COUNT(*) FROM ledger WHERE shipped = 0").await?,
             audit_entries: scalar("SELECT COUNT(*) FROM audit").await?,
         })
+    }
+
+    async fn insert_user(&self, user: &UserRow) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO users (email, role, password_hash, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&user.email)
+        .bind(&user.role)
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .bind(user.password_changed_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn user(&self, email: &str) -> Result<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(email).fetch_optional(&self.pool).await?;
+        found.as_ref().map(user_row).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY email");
+        let found = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows(&found, user_row)
+    }
+
+    async fn remove_user(&self, email: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE email = $1").bind(email).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM users WHERE email = $1").bind(email).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_password(&self, email: &str, password_hash: &str, now: i64) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        // A new password signs the user out everywhere: whoever knew the old one loses their session too.
+        sqlx::query("DELETE FROM sessions WHERE email = $1").bind(email).execute(&mut *tx).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE email = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_token(&self, name: &str, role: &str, secret_hash: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO api_tokens (name, role, secret_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(role)
+        .bind(secret_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<TokenRow>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(secret_hash).fetch_optional(&self.pool).await?;
+        found.as_ref().map(token_row).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY name");
+        let found = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows(&found, token_row)
+    }
+
+    async fn touch_token(&self, name: &str, now: i64) -> Result<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE name = $2").bind(now).bind(name).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn revoke_token(&self, name: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_session(&self, session: &SessionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, email, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.id_hash)
+        .bind(&session.email)
+        .bind(&session.csrf_token)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>> {
+        let found = sqlx::query(
+            "SELECT s.id_hash, s.email, u.role, s.csrf_token, s.created_at, s.expires_at \
+             FROM sessions s JOIN users u ON u.email = s.email WHERE s.id_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        found
+            .map(|row| {
+                Ok(SessionRow {
+                    id_hash: row.try_get("id_hash")?,
+                    email: row.try_get("email")?,
+                    role: row.try_get("role")?,
+                    csrf_token: row.try_get("csrf_token")?,
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn delete_expired(&self, now: i64, failures_before: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(failures_before).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, email: &str, address: &str, since: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT at FROM login_failures WHERE email = $1 AND address = $2 AND at >= $3 ORDER BY at",
+        )
+        .bind(email)
+        .bind(address)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn add_login_failure(&self, email: &str, address: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO login_failures (email, address, at) VALUES ($1, $2, $3)")
+            .bind(email)
+            .bind(address)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, email: &str, address: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1 AND address = $2")
+            .bind(email)
+            .bind(address)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use seam_store::testing::fresh_postgres;
 use seam_store::{
-    Counts, InboxItem, Inserted, NewAudit, NewCall, NewEvent, RunFilter, RunRow, RunUpdate, Store, StoreError,
+    Counts, InboxFilter, InboxItem, Inserted, NewAudit, NewCall, NewEvent, RunFilter, RunRow, RunUpdate,
+    SessionRow, Store, StoreError, UserRow,
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -99,6 +100,10 @@ both! {
     ledger_dedupes_and_ships => sqlite_ledger_dedupes_and_ships, postgres_ledger_dedupes_and_ships;
     inbox_lifecycle => sqlite_inbox_lifecycle, postgres_inbox_lifecycle;
     counts_reflect_every_table => sqlite_counts_reflect_every_table, postgres_counts_reflect_every_table;
+    inbox_listing_by_team => sqlite_inbox_listing_by_team, postgres_inbox_listing_by_team;
+    users_tokens_and_sessions => sqlite_users_tokens_and_sessions, postgres_users_tokens_and_sessions;
+    login_failures_count_per_email_and_address => sqlite_login_failures_count_per_email_and_address,
+        postgres_login_failures_count_per_email_and_address;
 }
 
 postgres_only! {
@@ -539,7 +544,115 @@ async fn runs_listing_filters(store: Arc<dyn Store>, _url: String) {
     assert_eq!(ids(store.runs(&key_a).await.unwrap()), ["r3"]);
     let one = RunFilter { limit: 1, ..RunFilter::default() };
     assert_eq!(ids(store.runs(&one).await.unwrap()), ["r3"]);
+    // A role's view: only the runs of some workflows; none at all for an empty list, whatever else is asked.
+    let seen = RunFilter { workflows: Some(vec!["payouts".into(), "other".into()]), ..RunFilter::default() };
+    assert_eq!(ids(store.runs(&seen).await.unwrap()), ["r3"]);
+    let widened = RunFilter { workflow: Some("refunds".into()), ..seen.clone() };
+    assert!(store.runs(&widened).await.unwrap().is_empty(), "a filter cannot widen the view");
+    let nothing = RunFilter { workflows: Some(Vec::new()), ..RunFilter::default() };
+    assert!(store.runs(&nothing).await.unwrap().is_empty());
     assert_eq!(store.run("nope").await.unwrap(), None);
+}
+
+async fn inbox_listing_by_team(store: Arc<dyn Store>, _url: String) {
+    insert_runs(&store, &[run("r1", "refunds", Some("a"), "running", None)]).await;
+    let mut tx = store.begin().await.unwrap();
+    for (id, team, due) in [("i1", "finance", 300), ("i2", "support", 200), ("i3", "finance", 100)] {
+        tx.insert_inbox(&InboxItem { team: team.into(), ..inbox_item(id, "r1", due) }).await.unwrap();
+    }
+    tx.decide_inbox("i3", "resolved", "resolve", Some("ana"), None, 150).await.unwrap();
+    tx.commit().await.unwrap();
+    let ids = |found: Vec<InboxItem>| found.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let list = |status: Option<&str>, teams: Option<Vec<&str>>| InboxFilter {
+        status: status.map(str::to_owned),
+        teams: teams.map(|teams| teams.into_iter().map(str::to_owned).collect()),
+        limit: 10,
+    };
+    assert_eq!(
+        ids(store.inbox_filtered(&list(None, None)).await.unwrap()),
+        ["i3", "i2", "i1"],
+        "soonest due first"
+    );
+    assert_eq!(ids(store.inbox_filtered(&list(Some("open"), None)).await.unwrap()), ["i2", "i1"]);
+    assert_eq!(ids(store.inbox_filtered(&list(None, Some(vec!["finance"]))).await.unwrap()), ["i3", "i1"]);
+    assert_eq!(ids(store.inbox_filtered(&list(Some("open"), Some(vec!["finance"]))).await.unwrap()), ["i1"]);
+    assert!(store.inbox_filtered(&list(None, Some(vec![]))).await.unwrap().is_empty());
+}
+
+async fn users_tokens_and_sessions(store: Arc<dyn Store>, _url: String) {
+    let user = |email: &str, role: &str| UserRow {
+        email: email.into(),
+        role: role.into(),
+        password_hash: format!("$argon2id$hash-of-{email}"),
+        created_at: 100,
+        password_changed_at: 100,
+    };
+    assert!(store.insert_user(&user("ana@brand.example", "finance")).await.unwrap());
+    assert!(!store.insert_user(&user("ana@brand.example", "admin")).await.unwrap(), "a taken e-mail");
+    assert!(store.insert_user(&user("bo@brand.example", "support")).await.unwrap());
+    let emails: Vec<String> = store.users().await.unwrap().into_iter().map(|u| u.email).collect();
+    assert_eq!(emails, ["ana@brand.example", "bo@brand.example"]);
+    assert_eq!(store.user("ana@brand.example").await.unwrap().unwrap().role, "finance");
+
+    // Tokens: found by the hash of their secret while live; a name is never reused; revoked once.
+    assert!(store.insert_token("ci", "admin", "hash-ci", 100).await.unwrap());
+    assert!(!store.insert_token("ci", "support", "hash-other", 101).await.unwrap());
+    assert_eq!(store.token_by_secret_hash("hash-ci").await.unwrap().unwrap().name, "ci");
+    assert!(store.token_by_secret_hash("hash-other").await.unwrap().is_none());
+    store.touch_token("ci", 150).await.unwrap();
+    assert_eq!(store.tokens().await.unwrap()[0].last_used_at, Some(150));
+    assert!(store.revoke_token("ci", 200).await.unwrap());
+    assert!(!store.revoke_token("ci", 201).await.unwrap(), "already revoked");
+    assert!(store.token_by_secret_hash("hash-ci").await.unwrap().is_none());
+    assert!(!store.insert_token("ci", "admin", "hash-new", 202).await.unwrap(), "a revoked name stays taken");
+    assert_eq!(store.tokens().await.unwrap()[0].revoked_at, Some(200));
+
+    // Sessions: read with the user's current role until they expire; ended by a new password or removal.
+    let session = |id: &str, email: &str, expires_at: i64| SessionRow {
+        id_hash: id.into(),
+        email: email.into(),
+        role: String::new(),
+        csrf_token: format!("csrf-{id}"),
+        created_at: 100,
+        expires_at,
+    };
+    for row in [session("s1", "ana@brand.example", 1000), session("s2", "ana@brand.example", 500)] {
+        store.insert_session(&row).await.unwrap();
+    }
+    store.insert_session(&session("s3", "bo@brand.example", 1000)).await.unwrap();
+    let found = store.session("s1", 400).await.unwrap().unwrap();
+    assert_eq!(
+        (found.email.as_str(), found.role.as_str(), found.csrf_token.as_str()),
+        ("ana@brand.example", "finance", "csrf-s1")
+    );
+    assert!(store.session("s2", 500).await.unwrap().is_none(), "expired");
+    store.delete_expired(600, 0).await.unwrap();
+    assert!(store.session("s2", 0).await.unwrap().is_none(), "expired sessions are removed");
+    assert!(store.session("s1", 0).await.unwrap().is_some());
+    store.delete_session("s1").await.unwrap();
+    assert!(store.session("s1", 400).await.unwrap().is_none());
+    store.insert_session(&session("s4", "ana@brand.example", 1000)).await.unwrap();
+    assert!(store.set_password("ana@brand.example", "$argon2id$new", 300).await.unwrap());
+    assert!(store.session("s4", 400).await.unwrap().is_none(), "a new password ends the sessions");
+    assert_eq!(store.user("ana@brand.example").await.unwrap().unwrap().password_hash, "$argon2id$new");
+    assert!(!store.set_password("zed@brand.example", "x", 300).await.unwrap());
+    assert!(store.remove_user("bo@brand.example").await.unwrap());
+    assert!(store.session("s3", 400).await.unwrap().is_none(), "removing a user ends their sessions");
+    assert!(!store.remove_user("bo@brand.example").await.unwrap());
+}
+
+async fn login_failures_count_per_email_and_address(store: Arc<dyn Store>, _url: String) {
+    for at in [100, 200, 300] {
+        store.add_login_failure("ana@brand.example", "203.0.113.1", at).await.unwrap();
+    }
+    store.add_login_failure("ana@brand.example", "203.0.113.2", 250).await.unwrap();
+    store.add_login_failure("bo@brand.example", "203.0.113.1", 250).await.unwrap();
+    assert_eq!(store.login_failures("ana@brand.example", "203.0.113.1", 150).await.unwrap(), [200, 300]);
+    store.delete_expired(0, 250).await.unwrap();
+    assert_eq!(store.login_failures("ana@brand.example", "203.0.113.1", 0).await.unwrap(), [300]);
+    store.clear_login_failures("ana@brand.example", "203.0.113.1").await.unwrap();
+    assert!(store.login_failures("ana@brand.example", "203.0.113.1", 0).await.unwrap().is_empty());
+    assert_eq!(store.login_failures("bo@brand.example", "203.0.113.1", 0).await.unwrap(), [250]);
 }
 
 async fn early_events_taken_once_in_order(store: Arc<dyn Store>, _url: String) {

@@ -1,5 +1,9 @@
 //! The HTTP handlers. Every response body is JSON (`/metrics` is Prometheus text); every error is
 //! `{"error": "..."}` with a status that says what kind of problem it is.
+//!
+//! Every route under `/api/` is in one sub-router behind [`auth::require_token`]: a route added there cannot be
+//! reached without a live token. What a caller sees follows its role (`auth::Access`): an inbox item or run the
+//! role may not see is answered 404, exactly as one that does not exist, so ids do not leak.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,14 +12,21 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use seam_connectors::verify::{Verifier, VerifyError, parse_event};
 use seam_flow::{Clock, DecisionKind, SystemClock, Timestamp};
-use seam_runtime::{CancelError, DecideError, Engine, Intake, IntakeOutcome, Metrics, label};
-use seam_store::{InboxItem, NewEvent, RunFilter, RunRow};
+use seam_runtime::{
+    CancelError, DecideError, Engine, Intake, IntakeOutcome, Metrics, Role, WebConfig, label,
+};
+use seam_store::{InboxFilter, InboxItem, NewEvent, RunFilter, RunRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+use crate::auth::{self, Access, Caller};
+use crate::client::ClientInfo;
+use crate::session;
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -25,13 +36,15 @@ pub struct AppState {
     pub sources: Arc<BTreeMap<String, Verifier>>,
     pub max_body_bytes: usize,
     pub metrics: Arc<Metrics>,
+    /// Which teams and zones each role sees (`[roles]`).
+    pub access: Arc<Access>,
+    /// `[web]`: the `/metrics` allow-list and the trusted proxies.
+    pub web: Arc<WebConfig>,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/webhooks/{source}", post(webhook))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+    // The JSON API: bearer tokens only, every route behind the one layer.
+    let api = Router::new()
         .route("/api/inbox", get(inbox_list))
         .route("/api/inbox/{id}", get(inbox_read))
         .route("/api/inbox/{id}/{action}", post(inbox_decide))
@@ -40,7 +53,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}/cancel", post(run_cancel))
         .route("/api/dead-letters", get(dead_letters))
         .route("/api/ledger", get(ledger))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+    // Open routes: webhooks (signed), health, metrics (loopback, allow-list or a token), the widget (its own
+    // token), and signing in and out.
+    Router::new()
+        .route("/webhooks/{source}", post(webhook))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/integrations/gorgias/customer", get(crate::widget::gorgias_customer))
+        .route("/login", post(session::login))
+        .route("/session", get(session::current))
+        .route("/logout", post(session::logout))
+        .merge(api)
         .fallback(not_found)
         .with_state(state)
 }
@@ -49,7 +73,7 @@ pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response 
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn store_error(problem: impl std::fmt::Display) -> Response {
+pub(crate) fn store_error(problem: impl std::fmt::Display) -> Response {
     tracing::error!(%problem, "store error in API");
     error(StatusCode::SERVICE_UNAVAILABLE, format!("the database is not available: {problem}"))
 }
@@ -180,7 +204,22 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Every metric of docs/engine.md, from start-up: a counter that has not moved shows 0 for each label value it is
 /// known to take (every outcome for every configured source, every loaded workflow, every action they call), and
 /// the gauges show every status, 0 included.
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>, client: ClientInfo, headers: HeaderMap) -> Response {
+    let allowed =
+        client.is_loopback() || state.web.metrics_allow.iter().any(|range| range.contains(client.address));
+    if !allowed {
+        let Some(secret) = auth::bearer(&headers) else {
+            return auth::unauthorized(
+                "/metrics is open to loopback and [web] metrics_allow; from elsewhere send a token",
+                false,
+            );
+        };
+        match auth::token_caller(state.engine.store().as_ref(), secret, session::unix_now()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return auth::unauthorized("the token is unknown or revoked", true),
+            Err(problem) => return store_error(problem),
+        }
+    }
     let workflows = state.engine.workflows();
     let mut actions: Vec<String> = workflows
         .current()
@@ -271,13 +310,22 @@ fn item_json(item: &InboxItem) -> Value {
     })
 }
 
-async fn inbox_list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn inbox_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Response {
     let status = match query.status.as_deref() {
         None => Some("open"),
         Some("all") => None,
         Some(status) => Some(status),
     };
-    match state.engine.store().inbox(status, query.limit.unwrap_or(100).clamp(1, 1000)).await {
+    let filter = InboxFilter {
+        status: status.map(str::to_owned),
+        teams: state.access.teams(&caller),
+        limit: query.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    match state.engine.store().inbox_filtered(&filter).await {
         Ok(items) => {
             axum::Json(json!({ "items": items.iter().map(item_json).collect::<Vec<_>>() })).into_response()
         }
@@ -285,11 +333,20 @@ async fn inbox_list(State(state): State<AppState>, Query(query): Query<ListQuery
     }
 }
 
-async fn inbox_read(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match state.engine.store().inbox_item(&id).await {
+/// The item, if it exists and the caller's role sees its team; `Ok(None)` either way otherwise.
+async fn visible_item(state: &AppState, caller: &Caller, id: &str) -> Result<Option<InboxItem>, Response> {
+    match state.engine.store().inbox_item(id).await {
+        Ok(Some(item)) if state.access.scope(caller).sees_team(&item.team) => Ok(Some(item)),
+        Ok(_) => Ok(None),
+        Err(problem) => Err(store_error(problem)),
+    }
+}
+
+async fn inbox_read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+    match visible_item(&state, &caller, &id).await {
         Ok(Some(item)) => axum::Json(item_json(&item)).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
-        Err(problem) => store_error(problem),
+        Err(response) => response,
     }
 }
 
@@ -330,8 +387,9 @@ fn check_fields(fields: &serde_json::Map<String, Value>) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads `{"by": "...", "note": "..."}`; `by` may also come as the `X-Seam-User` header.
-fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionBody), Box<Response>> {
+/// Reads `{"by": "...", "note": "...", "fields": {...}}`; `by` may also come as the `X-Seam-User` header. The
+/// actor of the decision is the caller (the token's name); a `by` is kept as a note of who it was for.
+fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(Option<String>, DecisionBody), Box<Response>> {
     let parsed: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
         DecisionBody::default()
     } else {
@@ -345,20 +403,25 @@ fn decision_body(headers: &HeaderMap, body: &Bytes) -> Result<(String, DecisionB
         .or_else(|| headers.get("x-seam-user").and_then(|v| v.to_str().ok()).map(str::to_owned))
         .map(|by| by.trim().to_owned())
         .filter(|by| !by.is_empty());
-    let Some(by) = by else {
-        return Err(Box::new(error(
-            StatusCode::BAD_REQUEST,
-            "say who decides: a JSON body {\"by\": \"name\"} or an X-Seam-User header; decisions are audited",
-        )));
-    };
     if let Some(fields) = &parsed.fields {
         check_fields(fields).map_err(|problem| Box::new(error(StatusCode::BAD_REQUEST, problem)))?;
     }
     Ok((by, parsed))
 }
 
+/// The note recorded with a decision: the caller's note, and who it was for when a `by` other than the
+/// caller's own name was given.
+fn note_with_by(caller: &Caller, by: Option<&str>, note: Option<&str>) -> Option<String> {
+    match (by.filter(|by| *by != caller.name), note) {
+        (Some(by), Some(note)) => Some(format!("by {by}: {note}")),
+        (Some(by), None) => Some(format!("by {by}")),
+        (None, note) => note.map(str::to_owned),
+    }
+}
+
 async fn inbox_decide(
     State(state): State<AppState>,
+    caller: Caller,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -374,12 +437,18 @@ async fn inbox_decide(
         );
     }
     let decision = DecisionKind::from(action);
+    match visible_item(&state, &caller, &id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
+        Err(response) => return response,
+    }
     let (by, body) = match decision_body(&headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
+    let note = note_with_by(&caller, by.as_deref(), body.note.as_deref());
     let fields = body.fields.unwrap_or_default();
-    match state.engine.decide_item(&id, decision, &by, body.note.as_deref(), fields).await {
+    match state.engine.decide_item(&id, decision, &caller.name, note.as_deref(), fields).await {
         Ok(item) => axum::Json(item_json(&item)).into_response(),
         Err(DecideError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no inbox item {id}")),
         Err(problem @ (DecideError::AlreadyDecided { .. } | DecideError::NotApplicable { .. })) => {
@@ -415,11 +484,16 @@ fn run_json(row: &RunRow, with_state: bool) -> Value {
     out
 }
 
-async fn runs_list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn runs_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Response {
     let filter = RunFilter {
         status: query.status,
         workflow: query.workflow,
         key: query.key,
+        workflows: state.access.workflows(&caller, state.engine.workflows()),
         limit: query.limit.unwrap_or(100).clamp(1, 10_000),
     };
     match state.engine.store().runs(&filter).await {
@@ -431,11 +505,11 @@ async fn runs_list(State(state): State<AppState>, Query(query): Query<ListQuery>
     }
 }
 
-async fn run_read(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn run_read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
     let store = state.engine.store();
     let run = match store.run(&id).await {
-        Ok(Some(run)) => run,
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no run {id}")),
+        Ok(Some(run)) if state.access.sees_workflow(&caller, state.engine.workflows(), &run.workflow) => run,
+        Ok(_) => return error(StatusCode::NOT_FOUND, format!("no run {id}")),
         Err(problem) => return store_error(problem),
     };
     let (audit, calls) = match (store.audit_for_run(&id).await, store.calls_for_run(&id).await) {
@@ -466,18 +540,40 @@ async fn run_read(State(state): State<AppState>, Path(id): Path<String>) -> Resp
     axum::Json(out).into_response()
 }
 
+/// A 403 unless the caller has one of `roles` (for whole endpoints, where there is no id to hide).
+fn refusal_unless(caller: &Caller, roles: &[Role], what: &str) -> Option<Response> {
+    if roles.contains(&caller.role) {
+        return None;
+    }
+    let allowed: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+    Some(error(
+        StatusCode::FORBIDDEN,
+        format!(
+            "{what} is for the {} role(s); {} has the {} role",
+            allowed.join(", "),
+            caller.name,
+            caller.role
+        ),
+    ))
+}
+
 async fn run_cancel(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(response) = refusal_unless(&caller, &[Role::Admin], "cancelling a run") {
+        return response;
+    }
     let (by, body) = match decision_body(&headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
     let reason = body.reason.or(body.note).unwrap_or_else(|| "cancelled through the API".to_owned());
-    match state.engine.cancel_run(&id, &reason, &by).await {
+    let reason = note_with_by(&caller, by.as_deref(), Some(&reason)).unwrap_or(reason);
+    match state.engine.cancel_run(&id, &reason, &caller.name).await {
         Ok(run) => axum::Json(run_json(&run, false)).into_response(),
         Err(CancelError::NotFound(id)) => error(StatusCode::NOT_FOUND, format!("no run {id}")),
         Err(problem @ CancelError::AlreadyFinished { .. }) => {
@@ -487,7 +583,15 @@ async fn run_cancel(
     }
 }
 
-async fn dead_letters(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn dead_letters(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    // Raw bodies from any source: admin only.
+    if let Some(response) = refusal_unless(&caller, &[Role::Admin], "reading dead letters") {
+        return response;
+    }
     match state.engine.store().dead_letters(query.limit.unwrap_or(100).clamp(1, 1000)).await {
         Ok(found) => axum::Json(json!({ "dead_letters": found.iter().map(|d| json!({
             "id": d.id, "source": d.source, "received_at": time(d.received_at), "reason": d.reason, "body": d.body,
@@ -497,7 +601,10 @@ async fn dead_letters(State(state): State<AppState>, Query(query): Query<ListQue
     }
 }
 
-async fn ledger(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Response {
+async fn ledger(State(state): State<AppState>, caller: Caller, Query(query): Query<ListQuery>) -> Response {
+    if let Some(response) = refusal_unless(&caller, &[Role::Admin, Role::Finance], "reading the ledger") {
+        return response;
+    }
     match state
         .engine
         .store()

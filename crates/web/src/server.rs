@@ -192,12 +192,15 @@ pub async fn start(config: &Config, options: ServerOptions) -> anyhow::Result<Ru
         sources: Arc::new(sources),
         max_body_bytes: config.intake.max_body_bytes,
         metrics,
+        access: Arc::new(crate::auth::Access { roles: config.roles.clone() }),
+        web: Arc::new(config.web.clone()),
     };
     let addr = listener.local_addr().context("reading the listener's address")?;
     let app = router(state);
     let mut stop = shutdown_rx;
     let http = tokio::spawn(async move {
-        axum::serve(listener, app)
+        // The peer's address reaches the handlers (`ConnectInfo`): `/metrics` and sign-in limits need it.
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             })

@@ -3,6 +3,7 @@
 
 mod support;
 
+use seam_runtime::Role;
 use serde_json::{Value, json};
 use support::{Backend, World};
 
@@ -156,12 +157,17 @@ async fn failing_call_is_retried_then_escalated_and_decisions_move_the_run(backe
     assert_eq!(run["waiting"]["for"], "decision");
     let item = items[0]["id"].as_str().unwrap().to_owned();
 
-    // A decision needs a name.
-    let (status, body) = world.post_json(&format!("/api/inbox/{item}/resolve"), json!({})).await;
-    assert_eq!(status, 400, "{body}");
+    // A decision needs someone to make it: without a token it is refused and nothing changes.
+    let (status, body) = world.post_json_as(None, &format!("/api/inbox/{item}/resolve"), json!({})).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(world.inbox("open").await.len(), 1);
+    // Ana and Bo decide with their own (finance) tokens; each decision is audited under the token's name.
+    let ana = world.token("ana", Role::Finance).await;
+    let bo = world.token("bo", Role::Finance).await;
 
     // retry: one more attempt now, with a new key; it fails again and comes back to the inbox.
-    let (status, body) = world.post_json(&format!("/api/inbox/{item}/retry"), json!({ "by": "ana" })).await;
+    let (status, body) =
+        world.post_json_as(Some(&ana), &format!("/api/inbox/{item}/retry"), json!({ "by": "ana" })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "retried");
     assert_eq!(body["decided_by"], "ana");
@@ -175,12 +181,17 @@ async fn failing_call_is_retried_then_escalated_and_decisions_move_the_run(backe
     assert_ne!(second, item);
 
     // Deciding twice is refused.
-    let (status, _) = world.post_json(&format!("/api/inbox/{item}/resolve"), json!({ "by": "ana" })).await;
+    let (status, _) =
+        world.post_json_as(Some(&ana), &format!("/api/inbox/{item}/resolve"), json!({ "by": "ana" })).await;
     assert_eq!(status, 409);
 
     // dismiss: the run goes to on_dismiss (record) and ends.
     let (status, body) = world
-        .post_json(&format!("/api/inbox/{second}/dismiss"), json!({ "by": "bo", "note": "write off" }))
+        .post_json_as(
+            Some(&bo),
+            &format!("/api/inbox/{second}/dismiss"),
+            json!({ "by": "bo", "note": "write off" }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     world.settle().await;

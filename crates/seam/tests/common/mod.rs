@@ -83,6 +83,18 @@ impl World {
     }
 }
 
+impl World {
+    /// A new API token from `seam tokens create --db DB --name NAME --role ROLE`: its secret, the one line the
+    /// command prints on standard output.
+    pub fn token(&self, db: &str, name: &str, role: &str) -> String {
+        let run = self.seam_with_env(&["tokens", "create", "--db", db, "--name", name, "--role", role], &[]);
+        assert_eq!(run.code, 0, "seam tokens create: {}", run.stderr);
+        let secret = run.stdout.trim().to_owned();
+        assert!(secret.starts_with("seam_") && !secret.contains('\n'), "{:?}", run.stdout);
+        secret
+    }
+}
+
 /// The repository's `examples/` folder.
 pub fn example(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);

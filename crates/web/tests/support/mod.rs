@@ -1,5 +1,7 @@
 //! A real server for integration tests: port 0, a fresh SQLite file or a fresh PostgreSQL database, a manual
 //! clock, and a mock HTTP service that records every request (with its idempotency key) and answers as scripted.
+//! The JSON API takes tokens only: the world makes an admin token (`test-admin`) that `get` and `post_json` send,
+//! and `token` makes others (`get_as`, `post_json_as`).
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -11,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use seam_connectors::verify::generic_signature;
 use seam_flow::{Clock, ManualClock, Timestamp};
-use seam_runtime::Config;
+use seam_runtime::{Config, Role};
 use seam_store::testing::{TempPostgres, fresh_postgres};
 use seam_web::{RunningServer, ServerOptions};
 use serde_json::{Value, json};
@@ -99,6 +101,8 @@ pub struct World {
     pub db_url: String,
     pub client: reqwest::Client,
     pub ledger: std::path::PathBuf,
+    /// The secret of the admin token `test-admin`, which `get` and `post_json` send.
+    pub admin: String,
     _pg: Option<TempPostgres>,
 }
 
@@ -163,6 +167,7 @@ assignee = "finance-oncall@example.com"
         let config = Config::load(&config_path).unwrap();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_seconds(START)));
         let store = seam_store::open(&db_url).await.unwrap();
+        let admin = seam_web::create_token(store.as_ref(), "test-admin", Role::Admin, START).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = seam_web::start(
             &config,
@@ -184,6 +189,7 @@ assignee = "finance-oncall@example.com"
             db_url,
             client: reqwest::Client::new(),
             ledger,
+            admin,
             _pg: pg,
         })
     }
@@ -211,12 +217,39 @@ assignee = "finance-oncall@example.com"
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
-        self.post_raw(path, body.to_string().into_bytes(), &[]).await
+    /// A new API token with this name and role; its secret.
+    pub async fn token(&self, name: &str, role: Role) -> String {
+        let store = self.server.as_ref().unwrap().engine.store().clone();
+        seam_web::create_token(store.as_ref(), name, role, START).await.unwrap()
     }
 
+    /// POSTs JSON to the API as the admin token.
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let admin = self.admin.clone();
+        self.post_json_as(Some(&admin), path, body).await
+    }
+
+    /// POSTs JSON with this token (`None`: no `Authorization` header).
+    pub async fn post_json_as(&self, token: Option<&str>, path: &str, body: Value) -> (u16, Value) {
+        let bearer = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> =
+            bearer.iter().map(|value| ("authorization", value.as_str())).collect();
+        self.post_raw(path, body.to_string().into_bytes(), &headers).await
+    }
+
+    /// GETs as the admin token.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let admin = self.admin.clone();
+        self.get_as(Some(&admin), path).await
+    }
+
+    /// GETs with this token (`None`: no `Authorization` header).
+    pub async fn get_as(&self, token: Option<&str>, path: &str) -> (u16, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
