@@ -224,6 +224,7 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
         secrets,
         delivered: 0,
         delivered_vendor: 0,
+        tokens: Default::default(),
     };
     let invoices = replay(&mut world, &args).await?;
     // The month is over: from here on time runs at real speed, from the instant the replay reached.
@@ -243,7 +244,22 @@ async fn run(args: DemoArgs, files: DemoFiles) -> anyhow::Result<()> {
         return Ok(());
     }
     let stop = shutdown_signal();
+    // Someone to look around as: an admin with a password (for the pages to come) and an API token.
+    let now = seam_flow::SystemClock.now().unix_seconds();
+    let password =
+        seam_web::auth::random_secret(12).map_err(|error| anyhow::anyhow!("a demo password: {error}"))?;
+    seam_web::create_user(store.as_ref(), DEMO_ADMIN, seam_runtime::Role::Admin, &password, now)
+        .await
+        .map_err(|error| anyhow::anyhow!("the demo admin: {error}"))?;
+    let token = seam_web::create_token(store.as_ref(), "demo-admin", seam_runtime::Role::Admin, now)
+        .await
+        .map_err(|error| anyhow::anyhow!("the demo admin's token: {error}"))?;
     print!("{}", where_to_look_live(&files, &engine_url));
+    println!(
+        "\nSigned in as the demo admin: {engine_url}/login with {DEMO_ADMIN} and the password {password}\n\
+         API token (admin): {token}\n  \
+         curl -H \"Authorization: Bearer {token}\" {engine_url}/api/inbox"
+    );
     println!("\nSeam and the sandbox keep running so you can look around; press ctrl-c to stop.");
     // Events caused by what people do now (a retry from the inbox that pays) still reach the engine.
     let (stop_delivering, mut stopped) = tokio::sync::watch::channel(false);
@@ -332,6 +348,24 @@ struct World {
     delivered: usize,
     /// How many of the other vendors' webhooks have been delivered.
     delivered_vendor: usize,
+    /// Each person's API token (made the first time they decide), so their decisions are audited as theirs.
+    tokens: tokio::sync::Mutex<BTreeMap<String, String>>,
+}
+
+impl World {
+    /// `person`'s token: a fulfillment token named after them, made the first time they decide.
+    async fn token_for(&self, person: &str) -> anyhow::Result<String> {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(token) = tokens.get(person) {
+            return Ok(token.clone());
+        }
+        let now = seam_flow::SystemClock.now().unix_seconds();
+        let token = seam_web::create_token(self.store.as_ref(), person, seam_runtime::Role::Fulfillment, now)
+            .await
+            .map_err(|error| anyhow::anyhow!("a token for {person}: {error}"))?;
+        tokens.insert(person.to_owned(), token.clone());
+        Ok(token)
+    }
 }
 
 /// One failed renewal, in the order the demo made them.
@@ -758,11 +792,14 @@ fn where_to_look_after(files: &DemoFiles) -> String {
 }
 
 /// While the demo keeps serving: the engine's API.
+/// The demo's admin, made when the demo keeps serving.
+const DEMO_ADMIN: &str = "admin@demo.example";
+
 fn where_to_look_live(files: &DemoFiles, engine: &str) -> String {
     let db = files.db.display();
     format!(
         "\nWhere to look:\n  \
-         inbox      {engine}/api/inbox   (POST .../{{id}}/DECISION with {{\"by\": \"you\"}}: resolve, retry, dismiss, \
+         inbox      {engine}/api/inbox   (POST .../{{id}}/DECISION with the token below: resolve, retry, dismiss, \
          or an item's own choices such as ship_partial)\n  \
          runs       {engine}/api/runs\n  \
          ledger     {engine}/api/ledger   and the files:\n{}  \

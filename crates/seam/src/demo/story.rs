@@ -385,10 +385,12 @@ impl Story {
         world: &World,
     ) -> anyhow::Result<()> {
         let url = format!("{}/api/inbox/{item}/{decision}", world.engine_url);
+        let token = world.token_for(by).await?;
         let response = world
             .client
             .post(&url)
-            .json(&json!({ "by": by, "fields": fields }))
+            .bearer_auth(token)
+            .json(&json!({ "fields": fields }))
             .send()
             .await
             .with_context(|| format!("deciding inbox item {item}"))?;
