@@ -786,12 +786,12 @@ fn where_to_look_after(files: &DemoFiles) -> String {
         "\nThe engine and the sandbox have stopped. What they left:\n{}  \
          database   {db}\n  \
          look       seam serve --db sqlite:{db}   (the inbox, runs and ledger under /api/; docs/engine.md)\n  \
+         token      seam tokens create --name you --role admin --db sqlite:{db}   (the API takes one)\n  \
          audit log  seam audit export --db sqlite:{db} --format csv\n",
         ledger_lines(files)
     )
 }
 
-/// While the demo keeps serving: the engine's API.
 /// The demo's admin, made when the demo keeps serving.
 const DEMO_ADMIN: &str = "admin@demo.example";
 
