@@ -16,7 +16,7 @@ use crate::output;
 pub const DEFAULT_DB: &str = "sqlite:./seam.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8717";
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
@@ -42,7 +42,7 @@ pub fn init_logs(format: LogFormat, default_filter: &str) {
 }
 
 /// Opens the database, turning a bad URL into an input error.
-async fn open_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
     match seam_store::open(url).await {
         Ok(store) => Ok(store),
         Err(seam_store::StoreError::BadUrl(message)) => Err(InputError(format!("--db: {message}")).into()),
@@ -231,7 +231,7 @@ fn parse_since(text: &str) -> Result<i64, InputError> {
 
 /// Opens an existing database as it is, for reading: a SQLite file is never created and no migration runs, so a
 /// mistyped path or another program's database is never turned into a Seam database.
-async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
+pub async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
     let opened: Result<Arc<dyn seam_store::Store>, _> =
         match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Some(path) if !path.is_empty() => {
