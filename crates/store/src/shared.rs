@@ -489,7 +489,62 @@ impl EvidenceStore for Backend {
     }
 }
 
+/// What a newer export may change in an order or a payment: a stored copy is replaced (and counted as updated)
+/// only when one of these differs.
+const ORDER_FIELDS: &[&str] = &[
+    "shopify_id",
+    "name",
+    "created_at",
+    "currency",
+    "total_minor",
+    "refunded_minor",
+    "financial_status",
+    "fulfillment_status",
+    "paid_at",
+    "fulfilled_at",
+    "cancelled_at",
+];
+const PAYMENT_FIELDS: &[&str] = &[
+    "charge_id",
+    "payment_intent",
+    "invoice",
+    "customer",
+    "created_at",
+    "refunded_at",
+    "amount_minor",
+    "refunded_minor",
+    "currency",
+    "status",
+    "decline_reason",
+    "description",
+];
+
+/// SQL: any of `fields` of the stored row in `table` differs from the incoming (`excluded`) copy.
+fn differs(table: &str, fields: &[&str]) -> String {
+    let compared: Vec<String> =
+        fields.iter().map(|field| format!("{table}.{field} IS DISTINCT FROM excluded.{field}")).collect();
+    compared.join(" OR ")
+}
+
 impl EvidenceImport {
+    /// Marks the stored copies of `keys` as seen in this (newer) export, changed or not: an order still
+    /// unfulfilled in a later export has been unfulfilled for longer.
+    async fn refresh<K: AsRef<str>>(&mut self, table: &str, key_column: &str, keys: &[K]) -> Result<()> {
+        if self.fresh || keys.is_empty() {
+            return Ok(());
+        }
+        let mut update = sqlx::QueryBuilder::<DB>::new(format!("UPDATE {table} SET seen_at = "));
+        update.push_bind(self.seen_at).push(", import_id = ").push_bind(self.import_id);
+        update.push(" WHERE seen_at < ").push_bind(self.seen_at).push(format!(" AND {key_column} IN ("));
+        let mut list = update.separated(", ");
+        for key in keys {
+            list.push_bind(key.as_ref().to_owned());
+        }
+        update.push(")");
+        update.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     /// The keys `orders` are stored under: a stored order with the same id, else one with the same name where one
     /// of the two has no id, else the order's own ([`Order::default_key`]).
     async fn order_keys(&mut self, orders: &[Order]) -> Result<Vec<String>> {
@@ -573,7 +628,8 @@ impl ImportTx for EvidenceImport {
                     .push_bind(seen_at)
                     .push_bind(import_id);
             });
-            insert.push(
+            let changed = differs("evidence_orders", ORDER_FIELDS);
+            insert.push(format!(
                 " ON CONFLICT (order_key) DO UPDATE SET shopify_id = COALESCE(excluded.shopify_id, \
                  evidence_orders.shopify_id), name = excluded.name, created_at = excluded.created_at, \
                  created_offset = excluded.created_offset, currency = excluded.currency, \
@@ -582,10 +638,11 @@ impl ImportTx for EvidenceImport {
                  refunded = excluded.refunded, unfulfilled = excluded.unfulfilled, paid_at = excluded.paid_at, \
                  fulfilled_at = excluded.fulfilled_at, cancelled_at = excluded.cancelled_at, \
                  seen_at = excluded.seen_at, import_id = excluded.import_id \
-                 WHERE evidence_orders.seen_at < excluded.seen_at RETURNING order_key",
-            );
+                 WHERE evidence_orders.seen_at < excluded.seen_at AND ({changed}) RETURNING order_key",
+            ));
             let written: Vec<String> = insert.build_query_scalar().fetch_all(&mut *self.tx).await?;
             self.written += written.len() as i64;
+            self.refresh("evidence_orders", "order_key", &keys).await?;
             if written.is_empty() {
                 continue;
             }
@@ -654,7 +711,8 @@ impl ImportTx for EvidenceImport {
                     .push_bind(seen_at)
                     .push_bind(import_id);
             });
-            insert.push(
+            let changed = differs("evidence_payments", PAYMENT_FIELDS);
+            insert.push(format!(
                 " ON CONFLICT (payment_key) DO UPDATE SET charge_id = excluded.charge_id, \
                  payment_intent = excluded.payment_intent, invoice = excluded.invoice, customer = excluded.customer, \
                  created_at = excluded.created_at, refunded_at = excluded.refunded_at, \
@@ -662,10 +720,12 @@ impl ImportTx for EvidenceImport {
                  currency = excluded.currency, status = excluded.status, outcome = excluded.outcome, \
                  decline_reason = excluded.decline_reason, description = excluded.description, \
                  seen_at = excluded.seen_at, import_id = excluded.import_id \
-                 WHERE evidence_payments.seen_at < excluded.seen_at RETURNING payment_key",
-            );
+                 WHERE evidence_payments.seen_at < excluded.seen_at AND ({changed}) RETURNING payment_key",
+            ));
             let written: Vec<String> = insert.build_query_scalar().fetch_all(&mut *self.tx).await?;
             self.written += written.len() as i64;
+            let keys: Vec<&str> = chunk.iter().map(|payment| payment.key.as_str()).collect();
+            self.refresh("evidence_payments", "payment_key", &keys).await?;
         }
         Ok(())
     }
