@@ -31,12 +31,6 @@ impl Kind {
         }
     }
 
-    pub fn from_str(text: &str) -> Option<Kind> {
-        [Kind::ShopifyOrders, Kind::ShopifyInventory, Kind::StripePayments]
-            .into_iter()
-            .find(|k| k.as_str() == text)
-    }
-
     /// For people.
     pub fn label(self) -> &'static str {
         match self {
