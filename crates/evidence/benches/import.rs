@@ -6,8 +6,9 @@
 //! items an order (continuation rows included), in a temporary folder; then imports it the way the command does:
 //! `check` reads the whole file once, then it is read again and written in one transaction in batches of 2,000
 //! records (multi-row upserts of orders and their line items). Then it imports the same file again (every order
-//! already there), which is what a re-import or an overlapping export costs. Figures go to docs/benchmarks.md. This
-//! is a measurement, not a test: nothing here fails on a slow machine.
+//! already there), which is what a re-import or an overlapping export costs. With `SEAM_BENCH_EXPORT=PATH` the
+//! export is written to PATH and kept, so the command itself can be timed on it. Figures go to
+//! docs/benchmarks.md. This is a measurement, not a test: nothing here fails on a slow machine.
 
 use std::fmt::Write as _;
 use std::io::{BufReader, BufWriter, Write as _};
@@ -37,7 +38,11 @@ fn main() {
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let csv_path = dir.path().join("orders_export.csv");
+    // SEAM_BENCH_EXPORT=PATH writes the export there and keeps it, to time `seam evidence import` on it too.
+    let csv_path = match std::env::var_os("SEAM_BENCH_EXPORT") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => dir.path().join("orders_export.csv"),
+    };
     let started = Instant::now();
     let (orders, bytes) = write_export(&csv_path, rows);
     println!(

@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 use crate::measure::{Measures, Money, Share};
 use crate::money::format_minor;
 
+/// Imports listed in the text.
+const TEXT_IMPORTS: usize = 10;
+
 /// Text for a terminal.
 pub fn text(measures: &Measures) -> String {
     let mut out = String::new();
@@ -21,8 +24,14 @@ pub fn text(measures: &Measures) -> String {
         let _ =
             writeln!(out, "No imports yet: `seam evidence import FILE...` reads Shopify and Stripe exports.");
     } else {
-        let _ = writeln!(out, "Imports:");
-        for import in &measures.imports {
+        // The latest few: a brand that imports its inventory daily has hundreds (the JSON lists them all).
+        let shown = measures.imports.len().min(TEXT_IMPORTS);
+        if shown < measures.imports.len() {
+            let _ = writeln!(out, "Imports: {}, the latest {shown}:", measures.imports.len());
+        } else {
+            let _ = writeln!(out, "Imports:");
+        }
+        for import in &measures.imports[measures.imports.len() - shown..] {
             let as_of = import.as_of.as_ref().map(|d| format!(", as of {d}")).unwrap_or_default();
             let currencies = if import.currencies.is_empty() {
                 String::new()

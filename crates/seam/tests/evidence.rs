@@ -368,6 +368,52 @@ async fn postgres_an_overlapping_export_adds_only_the_new_rows() {
     overlap(Backend::Postgres).await;
 }
 
+/// "Shopify orders by `Id` or `Name`": orders first imported from an export without the `Id` column are matched
+/// by name by a later export with ids (and keep their id from then on), so nothing is added twice either way.
+async fn orders_without_ids(backend: Backend) {
+    let Some(exports) = exports() else { return };
+    let Some(setup) = Setup::new(backend).await else { return };
+    let with_ids = exports.join("shopify/orders_export_2.csv");
+    let without_ids = setup.world.path("orders_without_ids.csv");
+    rewrite(&with_ids, &without_ids, |mut header, rows| {
+        let id = column(&header, "Id");
+        header.remove(id);
+        let rows = rows.into_iter().map(|mut row| {
+            row.remove(id);
+            row
+        });
+        (header, rows.collect())
+    });
+    let first = setup.import(&[&without_ids]);
+    assert!(first.stdout.contains("60 orders (61 rows): 60 new"), "{}", first.stdout);
+    let second = setup.import(&[&with_ids]);
+    assert!(
+        second.stdout.contains("60 orders (61 rows): 0 new, 60 updated"),
+        "each gains its id: {}",
+        second.stdout
+    );
+    for file in [&with_ids, &without_ids] {
+        let again = setup.import(&[file]);
+        assert!(
+            again.stdout.contains(": 0 new, 0 updated from an older export, 60 already there"),
+            "{}",
+            again.stdout
+        );
+    }
+    let totals = setup.totals().await;
+    assert_eq!((totals.orders, totals.order_lines), (60, 61));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_orders_without_ids_are_matched_by_name() {
+    orders_without_ids(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_orders_without_ids_are_matched_by_name() {
+    orders_without_ids(Backend::Postgres).await;
+}
+
 // ----- refused files --------------------------------------------------------------------------------------------
 
 /// "A file of another kind, a missing required column, or a bad value names the file, line and column and imports

@@ -158,7 +158,8 @@ struct EvidenceImport {
     written: i64,
     /// The table was empty: no stored copy can match, so keys need no look-up and lines no clean-up.
     fresh: bool,
-    /// Orders stored under their name (from an export without ids) exist: an order is matched by name too.
+    /// Orders stored under their name (first imported from an export without ids) exist: an order is matched by
+    /// its id or its name, not by its key alone.
     name_keyed: bool,
 }
 
@@ -245,10 +246,13 @@ impl EvidenceStore for Backend {
                 delete.build().execute(&mut *tx).await?;
             }
         }
+        // Keys are `id:…` or `name:…` (an order first stored from an export without ids).
         let name_keyed = import.kind == Kind::ShopifyOrders
-            && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM evidence_orders WHERE shopify_id IS NULL")
-                .fetch_one(&mut *tx)
-                .await?
+            && sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM evidence_orders WHERE order_key LIKE 'name:%' LIMIT 1) AS found",
+            )
+            .fetch_one(&mut *tx)
+            .await?
                 > 0;
         Ok(Box::new(EvidenceImport {
             tx,
@@ -638,7 +642,8 @@ impl ImportTx for EvidenceImport {
                  refunded = excluded.refunded, unfulfilled = excluded.unfulfilled, paid_at = excluded.paid_at, \
                  fulfilled_at = excluded.fulfilled_at, cancelled_at = excluded.cancelled_at, \
                  seen_at = excluded.seen_at, import_id = excluded.import_id \
-                 WHERE evidence_orders.seen_at < excluded.seen_at AND ({changed}) RETURNING order_key",
+                 WHERE (evidence_orders.seen_at < excluded.seen_at AND ({changed})) \
+                 OR (evidence_orders.shopify_id IS NULL AND excluded.shopify_id IS NOT NULL) RETURNING order_key",
             ));
             let written: Vec<String> = insert.build_query_scalar().fetch_all(&mut *self.tx).await?;
             self.written += written.len() as i64;
