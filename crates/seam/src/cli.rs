@@ -1,6 +1,6 @@
 //! The command-line interface: what each command and flag means, and which function carries it out.
 
-use crate::{accounts_cmd, assess_cmd, backup, demo, doctor, engine_cmd, trigger};
+use crate::{accounts_cmd, assess_cmd, backup, demo, doctor, engine_cmd, evidence_cmd, trigger};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -53,6 +53,10 @@ pub enum Command {
     /// API tokens for the JSON API under /api/ (`Authorization: Bearer <token>`): create, list, revoke.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Import a brand's own exports (Shopify orders and inventory, Stripe payments) and show what they and the
+    /// engine's records measure, month by month: the evidence the next assessment scores from.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
 }
 
 /// What a user or a token may see and do (docs/web.md, "Roles and tokens").
@@ -143,6 +147,63 @@ pub struct TokenRevokeArgs {
     pub name: String,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Import export files into the database. Each FILE is recognised by its header (a Shopify orders export, a
+    /// Shopify inventory export or a Stripe payments export) and imported whole or not at all: a file of another
+    /// kind, a missing column or a bad value is named with its line and column and nothing from that file is
+    /// written (exit 2), while the other files still import. Importing a file again, or an export that overlaps
+    /// it, adds nothing twice.
+    Import(EvidenceImportArgs),
+    /// Print the measures per calendar month: orders, average order value, refunds, cancellations, fulfilment,
+    /// failed payments and their decline reasons, stock, and per workflow its runs, the ones that needed a person,
+    /// the money recovered and written off, and the median time to a decision.
+    Show(EvidenceShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceImportArgs {
+    /// The export files (CSV), one or more.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The date an inventory export's snapshot is for, YYYY-MM-DD (default: the import date, in UTC). Importing
+    /// that date again replaces its snapshot.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceShowArgs {
+    /// The database to read: `sqlite:PATH` (never created) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "SEAM_DB", value_name = "URL", default_value = "sqlite:./seam.db")]
+    pub db: String,
+    /// Only this month, YYYY-MM (default: every month with evidence).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub month: Option<String>,
+    /// Output format: text (for people), json (every figure, stable keys) or csv (one row per figure).
+    #[arg(short, long, value_enum, default_value_t = EvidenceFormat::Text)]
+    pub format: EvidenceFormat,
+    /// The brand's time zone, which cuts the months: an IANA name such as America/New_York.
+    #[arg(long, value_name = "TZ", default_value = "UTC")]
+    pub timezone: String,
+    /// The currency money is shown in (default: the first import's, else USD).
+    #[arg(long, value_name = "CUR")]
+    pub currency: Option<String>,
+    /// Converts money in another currency: CUR=RATE, one CUR in the shown currency, such as GBP=1.27; repeat for
+    /// each currency (default: none, and money in another currency is refused).
+    #[arg(long, value_name = "CUR=RATE")]
+    pub rate: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -456,5 +517,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tokens(TokensCommand::Create(args)) => accounts_cmd::tokens_create(args),
         Command::Tokens(TokensCommand::List(args)) => accounts_cmd::tokens_list(args),
         Command::Tokens(TokensCommand::Revoke(args)) => accounts_cmd::tokens_revoke(args),
+        Command::Evidence(EvidenceCommand::Import(args)) => evidence_cmd::import(args),
+        Command::Evidence(EvidenceCommand::Show(args)) => evidence_cmd::show(args),
     }
 }

@@ -241,7 +241,7 @@ fn parse_since(text: &str) -> Result<i64, InputError> {
 
 /// Opens an existing database as it is, for reading: a SQLite file is never created and no migration runs, so a
 /// mistyped path or another program's database is never turned into a Seam database.
-async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
+pub async fn open_existing_store(url: &str) -> anyhow::Result<Arc<dyn seam_store::Store>> {
     let opened: Result<Arc<dyn seam_store::Store>, _> =
         match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Some(path) if !path.is_empty() => {

@@ -10,6 +10,7 @@ mod cli;
 mod demo;
 mod doctor;
 mod engine_cmd;
+mod evidence_cmd;
 mod output;
 mod samples;
 mod trigger;

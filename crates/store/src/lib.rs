@@ -19,6 +19,7 @@
 //! - The audit log is append-only: there is no update or delete in this interface, and a trigger in each schema
 //!   refuses them.
 
+pub mod evidence;
 mod maintenance;
 mod postgres;
 mod sqlite;
@@ -28,6 +29,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use evidence::{
+    EvidenceSpan, EvidenceStore, EvidenceTotals, ImportOutcome, ImportRow, ImportTx, NewImport,
+};
 pub use maintenance::{SchemaStatus, backup_sqlite, schema_status};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -337,9 +341,10 @@ impl std::fmt::Debug for SessionRow {
     }
 }
 
-/// The database. Methods outside a [`Tx`] each run in their own short transaction.
+/// The database. Methods outside a [`Tx`] each run in their own short transaction. The evidence tables' methods
+/// are in [`EvidenceStore`].
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: EvidenceStore + Send + Sync + std::fmt::Debug {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations (idempotent).

@@ -2,7 +2,16 @@
 // `Backend` (its store type, with `migrate_now` and `lock_key_now`), `FOR_UPDATE` and `FOR_UPDATE_SKIP_LOCKED`.
 // Placeholders are `$1`, `$2`, ... which both drivers accept.
 
+use std::collections::{HashMap, HashSet};
+
+use seam_evidence::measure::{
+    DecisionTime, DeclineFigures, FULFILMENT_DUE_SECONDS, Figures, LedgerFigures, OrderFigures, PaymentFigures,
+    RunFigures, StockFigures,
+};
+use seam_evidence::{Currency, Kind, LineItem, Months, Order, Payment, StockLevel};
 use sqlx::{AssertSqlSafe, Row};
+
+use crate::evidence::{EvidenceSpan, EvidenceStore, EvidenceTotals, ImportOutcome, ImportRow, ImportTx, NewImport};
 
 use crate::{
     AuditRow, CallRow, Counts, DeadLetter, InboxFilter, InboxItem, Inserted, LedgerRow, NewAudit, NewCall, NewEvent,
@@ -160,6 +169,649 @@ fn ledger_row(row: &DbRow) -> Result<LedgerRow> {
 
 fn rows<T>(rows: &[DbRow], map: fn(&DbRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(map).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Evidence (`crate::evidence`): imports of a brand's exports, and the counts its measures start from. Only the
+// `evidence_*` tables are written; `runs`, `inbox` and `ledger` are only read.
+
+/// Rows per multi-row statement, by the number of columns, well under both databases' bound-parameter limits.
+const ORDERS_PER_STATEMENT: usize = 400;
+const ORDER_LINES_PER_STATEMENT: usize = 800;
+const PAYMENTS_PER_STATEMENT: usize = 400;
+const STOCK_PER_STATEMENT: usize = 500;
+
+/// One import's transaction (see [`ImportTx`]).
+struct EvidenceImport {
+    tx: Transaction,
+    import_id: i64,
+    kind: Kind,
+    seen_at: i64,
+    as_of: String,
+    records: i64,
+    /// Rows of the kind's table before the import (for inventory, before its snapshot was replaced).
+    before: i64,
+    /// Rows the upserts inserted or replaced.
+    written: i64,
+    /// The table was empty: no stored copy can match, so keys need no look-up and lines no clean-up.
+    fresh: bool,
+    /// Orders stored under their name (first imported from an export without ids) exist: an order is matched by
+    /// its id or its name, not by its key alone.
+    name_keyed: bool,
+}
+
+impl std::fmt::Debug for EvidenceImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{BACKEND} import {}", self.import_id)
+    }
+}
+
+fn evidence_table(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ShopifyOrders => "evidence_orders",
+        Kind::ShopifyInventory => "evidence_stock",
+        Kind::StripePayments => "evidence_payments",
+    }
+}
+
+/// SQL for the month index of `column`, months being `[$1, $2)`, `[$2, $3)`, ... `[$n, $n+1)`.
+fn month_index(column: &str, n_months: usize) -> String {
+    if n_months <= 1 {
+        return "CAST(0 AS BIGINT)".to_owned();
+    }
+    let mut sql = String::from("CAST(CASE");
+    for month in 0..n_months - 1 {
+        sql.push_str(&format!(" WHEN {column} < ${} THEN {month}", month + 2));
+    }
+    sql.push_str(&format!(" ELSE {} END AS BIGINT)", n_months - 1));
+    sql
+}
+
+/// SQL for `column` falling in the months of [`month_index`].
+fn in_months(column: &str, n_months: usize) -> String {
+    format!("{column} >= $1 AND {column} < ${}", n_months + 1)
+}
+
+fn bind_bounds<'q>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    months: &Months,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments> {
+    for bound in &months.bounds {
+        query = query.bind(*bound);
+    }
+    query
+}
+
+fn index_of(row: &DbRow, column: &str) -> Result<usize> {
+    let index: i64 = row.try_get(column)?;
+    Ok(usize::try_from(index).unwrap_or(0))
+}
+
+#[async_trait::async_trait]
+impl EvidenceStore for Backend {
+    async fn begin_import(&self, import: &NewImport) -> Result<Box<dyn ImportTx>> {
+        let mut tx = self.pool.begin().await?;
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO evidence_imports (kind, file, imported_at, seen_at, as_of, data_rows, records, currency, \
+             currencies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(import.kind.as_str())
+        .bind(&import.file)
+        .bind(import.imported_at)
+        .bind(import.seen_at)
+        .bind(&import.as_of)
+        .bind(import.rows)
+        .bind(import.records)
+        .bind(import.currencies.first())
+        .bind(import.currencies.join(" "))
+        .fetch_one(&mut *tx)
+        .await?;
+        let table = evidence_table(import.kind);
+        let before: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&mut *tx).await?;
+        let as_of = import.as_of.clone().unwrap_or_default();
+        if import.kind == Kind::ShopifyInventory {
+            // The date's snapshot, for the export's locations, is replaced by this one.
+            for chunk in import.locations.chunks(STOCK_PER_STATEMENT) {
+                let mut delete = sqlx::QueryBuilder::<DB>::new("DELETE FROM evidence_stock WHERE as_of = ");
+                delete.push_bind(as_of.clone()).push(" AND location IN (");
+                let mut list = delete.separated(", ");
+                for location in chunk {
+                    list.push_bind(location.clone());
+                }
+                delete.push(")");
+                delete.build().execute(&mut *tx).await?;
+            }
+        }
+        // Keys are `id:…` or `name:…` (an order first stored from an export without ids).
+        let name_keyed = import.kind == Kind::ShopifyOrders
+            && sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM evidence_orders WHERE order_key LIKE 'name:%' LIMIT 1) AS found",
+            )
+            .fetch_one(&mut *tx)
+            .await?
+                > 0;
+        Ok(Box::new(EvidenceImport {
+            tx,
+            import_id,
+            kind: import.kind,
+            seen_at: import.seen_at.unwrap_or(import.imported_at),
+            as_of,
+            records: import.records,
+            before,
+            written: 0,
+            fresh: before == 0,
+            name_keyed,
+        }))
+    }
+
+    async fn imports(&self) -> Result<Vec<ImportRow>> {
+        let found = sqlx::query(
+            "SELECT id, kind, file, imported_at, seen_at, as_of, data_rows, records, new_records, updated_records, \
+             currency, currencies FROM evidence_imports ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| {
+                let currencies: String = row.try_get("currencies")?;
+                Ok(ImportRow {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    file: row.try_get("file")?,
+                    imported_at: row.try_get("imported_at")?,
+                    seen_at: row.try_get("seen_at")?,
+                    as_of: row.try_get("as_of")?,
+                    rows: row.try_get("data_rows")?,
+                    records: row.try_get("records")?,
+                    new_records: row.try_get("new_records")?,
+                    updated_records: row.try_get("updated_records")?,
+                    currency: row.try_get("currency")?,
+                    currencies: currencies.split_whitespace().map(str::to_owned).collect(),
+                })
+            })
+            .collect()
+    }
+
+    async fn evidence_totals(&self) -> Result<EvidenceTotals> {
+        let count = |table: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                let sql = format!("SELECT COUNT(*) FROM {table}");
+                Ok::<i64, StoreError>(sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(&pool).await?)
+            }
+        };
+        Ok(EvidenceTotals {
+            imports: count("evidence_imports").await?,
+            orders: count("evidence_orders").await?,
+            order_lines: count("evidence_order_lines").await?,
+            payments: count("evidence_payments").await?,
+            stock_rows: count("evidence_stock").await?,
+        })
+    }
+
+    async fn evidence_span(&self) -> Result<EvidenceSpan> {
+        let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT MIN(t), MAX(t) FROM (\
+             SELECT MIN(created_at) AS t FROM evidence_orders UNION ALL SELECT MAX(created_at) FROM evidence_orders \
+             UNION ALL SELECT MIN(created_at) FROM evidence_payments UNION ALL SELECT MAX(created_at) FROM evidence_payments \
+             UNION ALL SELECT MIN(created_at) FROM runs UNION ALL SELECT MAX(created_at) FROM runs) AS instants",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let stock_dates: Vec<String> = sqlx::query_scalar("SELECT DISTINCT as_of FROM evidence_stock ORDER BY as_of")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(EvidenceSpan { first, last, stock_dates })
+    }
+
+    async fn evidence_figures(&self, months: &Months, snapshots: &[(usize, String)]) -> Result<Figures> {
+        let n = months.months.len();
+        let mut figures = Figures { months: months.months.clone(), ..Figures::default() };
+        if n == 0 {
+            return Ok(figures);
+        }
+        let due = format!("${}", n + 2);
+        let sql = format!(
+            "SELECT {month} AS bucket, currency, COUNT(*) AS orders, \
+             CAST(SUM(total_minor) AS BIGINT) AS total_minor, CAST(SUM(refunded) AS BIGINT) AS refunded_orders, \
+             CAST(SUM(refunded_minor) AS BIGINT) AS refunded_minor, \
+             CAST(SUM(CASE WHEN cancelled_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS cancelled_orders, \
+             CAST(SUM(unfulfilled) AS BIGINT) AS unfulfilled_orders, \
+             CAST(SUM(CASE WHEN cancelled_at IS NULL AND (fulfilled_at IS NOT NULL OR unfulfilled = 0 \
+                 OR seen_at - created_at > {due}) THEN 1 ELSE 0 END) AS BIGINT) AS due_orders, \
+             CAST(SUM(CASE WHEN cancelled_at IS NULL AND ((fulfilled_at IS NOT NULL AND fulfilled_at - created_at > {due}) \
+                 OR (fulfilled_at IS NULL AND unfulfilled = 1 AND seen_at - created_at > {due})) THEN 1 ELSE 0 END) \
+                 AS BIGINT) AS late_orders \
+             FROM evidence_orders WHERE {range} GROUP BY bucket, currency",
+            month = month_index("created_at", n),
+            range = in_months("created_at", n),
+        );
+        let query = bind_bounds(sqlx::query(AssertSqlSafe(sql)), months).bind(FULFILMENT_DUE_SECONDS);
+        for row in query.fetch_all(&self.pool).await? {
+            let currency: String = row.try_get("currency")?;
+            figures.orders.push(OrderFigures {
+                month: index_of(&row, "bucket")?,
+                currency: Currency::parse(&currency),
+                orders: row.try_get("orders")?,
+                total_minor: row.try_get("total_minor")?,
+                refunded_orders: row.try_get("refunded_orders")?,
+                refunded_minor: row.try_get("refunded_minor")?,
+                cancelled_orders: row.try_get("cancelled_orders")?,
+                unfulfilled_orders: row.try_get("unfulfilled_orders")?,
+                due_orders: row.try_get("due_orders")?,
+                late_orders: row.try_get("late_orders")?,
+            });
+        }
+
+        // A failed payment is recovered when a later payment of its PaymentIntent, or of its invoice, was paid.
+        let later_paid = |link: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM evidence_payments later WHERE later.{link} = p.{link} \
+                 AND later.outcome = 'paid' AND later.created_at >= p.created_at AND later.payment_key <> p.payment_key)"
+            )
+        };
+        let sql = format!(
+            "SELECT {month} AS bucket, COUNT(*) AS payments, \
+             CAST(SUM(CASE WHEN outcome = 'paid' THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
+             CAST(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+             CAST(SUM(CASE WHEN outcome = 'other' THEN 1 ELSE 0 END) AS BIGINT) AS other, \
+             CAST(SUM(CASE WHEN outcome = 'failed' AND ({intent} OR {invoice}) THEN 1 ELSE 0 END) AS BIGINT) \
+                 AS recovered \
+             FROM evidence_payments p WHERE {range} GROUP BY bucket",
+            month = month_index("p.created_at", n),
+            range = in_months("p.created_at", n),
+            intent = later_paid("payment_intent"),
+            invoice = later_paid("invoice"),
+        );
+        for row in bind_bounds(sqlx::query(AssertSqlSafe(sql)), months).fetch_all(&self.pool).await? {
+            figures.payments.push(PaymentFigures {
+                month: index_of(&row, "bucket")?,
+                payments: row.try_get("payments")?,
+                paid: row.try_get("paid")?,
+                failed: row.try_get("failed")?,
+                other: row.try_get("other")?,
+                recovered: row.try_get("recovered")?,
+            });
+        }
+        let sql = format!(
+            "SELECT {month} AS bucket, decline_reason, COUNT(*) AS failed FROM evidence_payments \
+             WHERE outcome = 'failed' AND {range} GROUP BY bucket, decline_reason",
+            month = month_index("created_at", n),
+            range = in_months("created_at", n),
+        );
+        for row in bind_bounds(sqlx::query(AssertSqlSafe(sql)), months).fetch_all(&self.pool).await? {
+            figures.declines.push(DeclineFigures {
+                month: index_of(&row, "bucket")?,
+                reason: row.try_get("decline_reason")?,
+                failed: row.try_get("failed")?,
+            });
+        }
+
+        for (month, as_of) in snapshots {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS skus, CAST(COALESCE(SUM(not_stocked), 0) AS BIGINT) AS not_stocked, \
+                 CAST(COALESCE(SUM(at_zero), 0) AS BIGINT) AS at_zero, \
+                 CAST(COALESCE(SUM(either), 0) AS BIGINT) AS either FROM (SELECT sku_key, \
+                 MAX(CASE WHEN available IS NULL THEN 1 ELSE 0 END) AS not_stocked, \
+                 MAX(CASE WHEN available <= 0 THEN 1 ELSE 0 END) AS at_zero, \
+                 MAX(CASE WHEN available IS NULL OR available <= 0 THEN 1 ELSE 0 END) AS either \
+                 FROM evidence_stock WHERE as_of = $1 GROUP BY sku_key) AS per_sku",
+            )
+            .bind(as_of)
+            .fetch_one(&self.pool)
+            .await?;
+            let locations: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT location) FROM evidence_stock WHERE as_of = $1")
+                .bind(as_of)
+                .fetch_one(&self.pool)
+                .await?;
+            figures.stock.push((
+                *month,
+                StockFigures {
+                    as_of: as_of.clone(),
+                    locations,
+                    skus: row.try_get("skus")?,
+                    not_stocked: row.try_get("not_stocked")?,
+                    at_zero: row.try_get("at_zero")?,
+                    not_stocked_or_zero: row.try_get("either")?,
+                },
+            ));
+        }
+
+        // The engine's runs, each counted in the month it started, with what its inbox items and ledger entries say.
+        let sql = format!(
+            "SELECT r.workflow, {month} AS bucket, COUNT(*) AS runs, \
+             CAST(SUM(CASE WHEN items.opened > 0 THEN 1 ELSE 0 END) AS BIGINT) AS escalated, \
+             CAST(SUM(CASE WHEN items.decided > 0 THEN 1 ELSE 0 END) AS BIGINT) AS decided \
+             FROM runs r LEFT JOIN (SELECT run_id, COUNT(*) AS opened, \
+                 SUM(CASE WHEN decision IS NOT NULL THEN 1 ELSE 0 END) AS decided FROM inbox GROUP BY run_id) items \
+             ON items.run_id = r.id WHERE {range} GROUP BY r.workflow, bucket",
+            month = month_index("r.created_at", n),
+            range = in_months("r.created_at", n),
+        );
+        for row in bind_bounds(sqlx::query(AssertSqlSafe(sql)), months).fetch_all(&self.pool).await? {
+            figures.runs.push(RunFigures {
+                month: index_of(&row, "bucket")?,
+                workflow: row.try_get("workflow")?,
+                runs: row.try_get("runs")?,
+                escalated: row.try_get("escalated")?,
+                decided: row.try_get("decided")?,
+            });
+        }
+        let sql = format!(
+            "SELECT r.workflow, {month} AS bucket, i.decided_at - i.created_at AS seconds FROM inbox i \
+             JOIN runs r ON r.id = i.run_id WHERE i.decision IS NOT NULL AND i.decided_at IS NOT NULL AND {range}",
+            month = month_index("r.created_at", n),
+            range = in_months("r.created_at", n),
+        );
+        for row in bind_bounds(sqlx::query(AssertSqlSafe(sql)), months).fetch_all(&self.pool).await? {
+            figures.decisions.push(DecisionTime {
+                month: index_of(&row, "bucket")?,
+                workflow: row.try_get("workflow")?,
+                seconds: row.try_get("seconds")?,
+            });
+        }
+        let started = "COALESCE(r.created_at, l.at)";
+        let sql = format!(
+            "SELECT l.workflow, {month} AS bucket, l.fields FROM ledger l LEFT JOIN runs r ON r.id = l.run_id \
+             WHERE {range} AND (l.fields LIKE '%recovered_minor%' OR l.fields LIKE '%written_off_minor%')",
+            month = month_index(started, n),
+            range = in_months(started, n),
+        );
+        for row in bind_bounds(sqlx::query(AssertSqlSafe(sql)), months).fetch_all(&self.pool).await? {
+            figures.ledger.push(LedgerFigures {
+                month: index_of(&row, "bucket")?,
+                workflow: row.try_get("workflow")?,
+                fields: row.try_get("fields")?,
+            });
+        }
+        Ok(figures)
+    }
+}
+
+/// What a newer export may change in an order or a payment: a stored copy is replaced (and counted as updated)
+/// only when one of these differs.
+const ORDER_FIELDS: &[&str] = &[
+    "shopify_id",
+    "name",
+    "created_at",
+    "currency",
+    "total_minor",
+    "refunded_minor",
+    "financial_status",
+    "fulfillment_status",
+    "paid_at",
+    "fulfilled_at",
+    "cancelled_at",
+];
+const PAYMENT_FIELDS: &[&str] = &[
+    "charge_id",
+    "payment_intent",
+    "invoice",
+    "customer",
+    "created_at",
+    "refunded_at",
+    "amount_minor",
+    "refunded_minor",
+    "currency",
+    "status",
+    "decline_reason",
+    "description",
+];
+
+/// SQL: any of `fields` of the stored row in `table` differs from the incoming (`excluded`) copy.
+fn differs(table: &str, fields: &[&str]) -> String {
+    let compared: Vec<String> =
+        fields.iter().map(|field| format!("{table}.{field} IS DISTINCT FROM excluded.{field}")).collect();
+    compared.join(" OR ")
+}
+
+impl EvidenceImport {
+    /// Marks the stored copies of `keys` as seen in this (newer) export, changed or not: an order still
+    /// unfulfilled in a later export has been unfulfilled for longer.
+    async fn refresh<K: AsRef<str>>(&mut self, table: &str, key_column: &str, keys: &[K]) -> Result<()> {
+        if self.fresh || keys.is_empty() {
+            return Ok(());
+        }
+        let mut update = sqlx::QueryBuilder::<DB>::new(format!("UPDATE {table} SET seen_at = "));
+        update.push_bind(self.seen_at).push(", import_id = ").push_bind(self.import_id);
+        update.push(" WHERE seen_at < ").push_bind(self.seen_at).push(format!(" AND {key_column} IN ("));
+        let mut list = update.separated(", ");
+        for key in keys {
+            list.push_bind(key.as_ref().to_owned());
+        }
+        update.push(")");
+        update.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// The keys `orders` are stored under: a stored order with the same id, else one with the same name where one
+    /// of the two has no id, else the order's own ([`Order::default_key`]).
+    async fn order_keys(&mut self, orders: &[Order]) -> Result<Vec<String>> {
+        let look_up = !self.fresh && (self.name_keyed || orders.iter().any(|order| order.shopify_id.is_none()));
+        if !look_up {
+            return Ok(orders.iter().map(Order::default_key).collect());
+        }
+        let mut select =
+            sqlx::QueryBuilder::<DB>::new("SELECT order_key, name, shopify_id FROM evidence_orders WHERE name IN (");
+        let mut names = select.separated(", ");
+        for order in orders {
+            names.push_bind(order.name.as_str());
+        }
+        select.push(")");
+        let ids: Vec<&str> = orders.iter().filter_map(|order| order.shopify_id.as_deref()).collect();
+        if !ids.is_empty() {
+            select.push(" OR shopify_id IN (");
+            let mut list = select.separated(", ");
+            for id in ids {
+                list.push_bind(id);
+            }
+            select.push(")");
+        }
+        let stored: Vec<(String, String, Option<String>)> = select.build_query_as().fetch_all(&mut *self.tx).await?;
+        let mut by_id: HashMap<&str, &str> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
+        for (key, name, id) in &stored {
+            if let Some(id) = id {
+                by_id.insert(id, key);
+            }
+            by_name.entry(name).or_default().push((key, id.is_some()));
+        }
+        let mut used: HashSet<String> = HashSet::new();
+        let mut keys = Vec::with_capacity(orders.len());
+        for order in orders {
+            let named = by_name.get(order.name.as_str()).into_iter().flatten();
+            let found = match &order.shopify_id {
+                Some(id) => by_id.get(id.as_str()).copied().or_else(|| {
+                    named.filter(|(_, has_id)| !has_id).map(|(key, _)| *key).min()
+                }),
+                None => named.map(|(key, _)| *key).min(),
+            };
+            let mut key = found.map_or_else(|| order.default_key(), str::to_owned);
+            if used.contains(&key) {
+                key = order.default_key();
+            }
+            used.insert(key.clone());
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+}
+
+#[async_trait::async_trait]
+impl ImportTx for EvidenceImport {
+    async fn write_orders(&mut self, orders: &[Order]) -> Result<()> {
+        for chunk in orders.chunks(ORDERS_PER_STATEMENT) {
+            let keys = self.order_keys(chunk).await?;
+            let mut insert = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO evidence_orders (order_key, shopify_id, name, created_at, created_offset, currency, \
+                 total_minor, refunded_minor, financial_status, fulfillment_status, refunded, unfulfilled, paid_at, \
+                 fulfilled_at, cancelled_at, seen_at, import_id) ",
+            );
+            let (seen_at, import_id) = (self.seen_at, self.import_id);
+            insert.push_values(chunk.iter().zip(&keys), |mut row, (order, key)| {
+                row.push_bind(key.as_str())
+                    .push_bind(order.shopify_id.as_deref())
+                    .push_bind(order.name.as_str())
+                    .push_bind(order.created_at)
+                    .push_bind(i64::from(order.created_offset))
+                    .push_bind(order.currency.code())
+                    .push_bind(order.total_minor)
+                    .push_bind(order.refunded_minor)
+                    .push_bind(order.financial_status.as_str())
+                    .push_bind(order.fulfillment_status.as_str())
+                    .push_bind(i64::from(order.refunded()))
+                    .push_bind(i64::from(order.unfulfilled()))
+                    .push_bind(order.paid_at)
+                    .push_bind(order.fulfilled_at)
+                    .push_bind(order.cancelled_at)
+                    .push_bind(seen_at)
+                    .push_bind(import_id);
+            });
+            let changed = differs("evidence_orders", ORDER_FIELDS);
+            insert.push(format!(
+                " ON CONFLICT (order_key) DO UPDATE SET shopify_id = COALESCE(excluded.shopify_id, \
+                 evidence_orders.shopify_id), name = excluded.name, created_at = excluded.created_at, \
+                 created_offset = excluded.created_offset, currency = excluded.currency, \
+                 total_minor = excluded.total_minor, refunded_minor = excluded.refunded_minor, \
+                 financial_status = excluded.financial_status, fulfillment_status = excluded.fulfillment_status, \
+                 refunded = excluded.refunded, unfulfilled = excluded.unfulfilled, paid_at = excluded.paid_at, \
+                 fulfilled_at = excluded.fulfilled_at, cancelled_at = excluded.cancelled_at, \
+                 seen_at = excluded.seen_at, import_id = excluded.import_id \
+                 WHERE (evidence_orders.seen_at < excluded.seen_at AND ({changed})) \
+                 OR (evidence_orders.shopify_id IS NULL AND excluded.shopify_id IS NOT NULL) RETURNING order_key",
+            ));
+            let written: Vec<String> = insert.build_query_scalar().fetch_all(&mut *self.tx).await?;
+            self.written += written.len() as i64;
+            self.refresh("evidence_orders", "order_key", &keys).await?;
+            if written.is_empty() {
+                continue;
+            }
+            if !self.fresh {
+                let mut delete =
+                    sqlx::QueryBuilder::<DB>::new("DELETE FROM evidence_order_lines WHERE order_key IN (");
+                let mut list = delete.separated(", ");
+                for key in &written {
+                    list.push_bind(key.as_str());
+                }
+                delete.push(")");
+                delete.build().execute(&mut *self.tx).await?;
+            }
+            let written: HashSet<&str> = written.iter().map(String::as_str).collect();
+            let lines: Vec<(&str, i64, &LineItem)> = chunk
+                .iter()
+                .zip(&keys)
+                .filter(|(_, key)| written.contains(key.as_str()))
+                .flat_map(|(order, key)| {
+                    order.lines.iter().enumerate().map(move |(position, line)| (key.as_str(), position as i64, line))
+                })
+                .collect();
+            for lines in lines.chunks(ORDER_LINES_PER_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::<DB>::new(
+                    "INSERT INTO evidence_order_lines (order_key, position, name, sku, quantity, price_minor, \
+                     fulfillment_status) ",
+                );
+                insert.push_values(lines, |mut row, (key, position, line)| {
+                    row.push_bind(*key)
+                        .push_bind(*position)
+                        .push_bind(line.name.as_str())
+                        .push_bind(line.sku.as_deref())
+                        .push_bind(line.quantity)
+                        .push_bind(line.price_minor)
+                        .push_bind(line.fulfillment_status.as_deref());
+                });
+                insert.build().execute(&mut *self.tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_payments(&mut self, payments: &[Payment]) -> Result<()> {
+        for chunk in payments.chunks(PAYMENTS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO evidence_payments (payment_key, charge_id, payment_intent, invoice, customer, created_at, \
+                 refunded_at, amount_minor, refunded_minor, currency, status, outcome, decline_reason, description, \
+                 seen_at, import_id) ",
+            );
+            let (seen_at, import_id) = (self.seen_at, self.import_id);
+            insert.push_values(chunk, |mut row, payment| {
+                row.push_bind(payment.key.as_str())
+                    .push_bind(payment.charge_id.as_deref())
+                    .push_bind(payment.payment_intent.as_deref())
+                    .push_bind(payment.invoice.as_deref())
+                    .push_bind(payment.customer.as_deref())
+                    .push_bind(payment.created_at)
+                    .push_bind(payment.refunded_at)
+                    .push_bind(payment.amount_minor)
+                    .push_bind(payment.refunded_minor)
+                    .push_bind(payment.currency.code())
+                    .push_bind(payment.status.as_str())
+                    .push_bind(payment.outcome.as_str())
+                    .push_bind(payment.decline_reason.as_deref())
+                    .push_bind(payment.description.as_deref())
+                    .push_bind(seen_at)
+                    .push_bind(import_id);
+            });
+            let changed = differs("evidence_payments", PAYMENT_FIELDS);
+            insert.push(format!(
+                " ON CONFLICT (payment_key) DO UPDATE SET charge_id = excluded.charge_id, \
+                 payment_intent = excluded.payment_intent, invoice = excluded.invoice, customer = excluded.customer, \
+                 created_at = excluded.created_at, refunded_at = excluded.refunded_at, \
+                 amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor, \
+                 currency = excluded.currency, status = excluded.status, outcome = excluded.outcome, \
+                 decline_reason = excluded.decline_reason, description = excluded.description, \
+                 seen_at = excluded.seen_at, import_id = excluded.import_id \
+                 WHERE evidence_payments.seen_at < excluded.seen_at AND ({changed}) RETURNING payment_key",
+            ));
+            let written: Vec<String> = insert.build_query_scalar().fetch_all(&mut *self.tx).await?;
+            self.written += written.len() as i64;
+            let keys: Vec<&str> = chunk.iter().map(|payment| payment.key.as_str()).collect();
+            self.refresh("evidence_payments", "payment_key", &keys).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_stock(&mut self, levels: &[StockLevel]) -> Result<()> {
+        for chunk in levels.chunks(STOCK_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO evidence_stock (as_of, location, variant, handle, sku, sku_key, title, available, \
+                 on_hand, import_id) ",
+            );
+            let (as_of, import_id) = (self.as_of.as_str(), self.import_id);
+            insert.push_values(chunk, |mut row, level| {
+                row.push_bind(as_of)
+                    .push_bind(level.location.as_str())
+                    .push_bind(level.variant.as_str())
+                    .push_bind(level.handle.as_str())
+                    .push_bind(level.sku.as_deref())
+                    .push_bind(level.sku_key.as_str())
+                    .push_bind(level.title.as_deref())
+                    .push_bind(level.available)
+                    .push_bind(level.on_hand)
+                    .push_bind(import_id);
+            });
+            insert.build().execute(&mut *self.tx).await?;
+            self.written += chunk.len() as i64;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<ImportOutcome> {
+        let table = evidence_table(self.kind);
+        let after: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(&mut *self.tx).await?;
+        let new = (after - self.before).max(0);
+        let updated = (self.written - new).max(0);
+        sqlx::query("UPDATE evidence_imports SET new_records = $1, updated_records = $2 WHERE id = $3")
+            .bind(new)
+            .bind(updated)
+            .bind(self.import_id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(ImportOutcome { import_id: self.import_id, records: self.records, new, updated })
+    }
 }
 
 /// A transaction on this backend.
