@@ -838,6 +838,28 @@ impl Engine {
         };
         self.metrics
             .inc("seam_calls_total", format!("action=\"{}\",result=\"{result}\"", label(&call.action)));
+        // The outside call is made; recording its answer must not be lost to a busy database, or the call would be
+        // made again when its lease runs out. A transient failure is retried for a while before giving up.
+        let mut wait = Duration::from_millis(50);
+        for attempt in 1.. {
+            match self.record_call_outcome(&call, outcome.clone()).await {
+                Err(error) if error.is_transient() && attempt < 8 => {
+                    tracing::warn!(%error, key = %call.idempotency_key, attempt, "recording a call's answer; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a made call's answer and applies it to its run, in one transaction.
+    async fn record_call_outcome(
+        &self,
+        call: &seam_store::CallRow,
+        outcome: CallOutcome,
+    ) -> Result<(), EngineError> {
         let now = self.now();
         let outcome_json = serde_json::to_string(&outcome).unwrap_or_default();
         let mut tx = self.store.begin().await?;
