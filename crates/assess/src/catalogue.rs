@@ -101,6 +101,19 @@ pub fn to_toml(assessment: &Assessment) -> String {
     );
     let _ = writeln!(out, "platforms = {}", list(&brand.platforms));
     let _ = writeln!(out, "growing = {}                  # will order volume grow this year?", brand.growing);
+    if let Some(zone) = &brand.timezone {
+        let _ = writeln!(out, "timezone = {}", quote(zone));
+    }
+    if let Some(code) = &brand.currency {
+        let _ = writeln!(out, "currency = {}", quote(code));
+    }
+    if let Some(minutes) = brand.minutes_per_decision {
+        let _ = writeln!(
+            out,
+            "minutes_per_decision = {}  # an assumption: minutes one decision takes",
+            number(minutes)
+        );
+    }
     for zone in Zone::ALL {
         let zone_tasks: Vec<&Task> = assessment.tasks.iter().filter(|task| task.zone == zone).collect();
         if zone_tasks.is_empty() {
@@ -185,6 +198,9 @@ mod tests {
             hourly_cost_usd: 32.5,
             platforms: vec!["shopify".to_string()],
             growing: true,
+            timezone: None,
+            currency: None,
+            minutes_per_decision: None,
         }
     }
 

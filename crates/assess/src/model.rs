@@ -180,6 +180,15 @@ pub struct Brand {
     pub platforms: Vec<String>,
     /// Whether order volume is expected to grow this year; the default for every task.
     pub growing: bool,
+    /// The brand's time zone (an IANA name), for measures per calendar month; UTC when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// The brand's currency (ISO 4217), for measured money; USD when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Minutes a person spends on one decision, for measured hours; 10 when absent (an assumption, shown as one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutes_per_decision: Option<f64>,
 }
 
 impl Brand {

@@ -129,8 +129,17 @@ pub fn parse_leak_rate(answer: &str) -> Result<LeakRate, String> {
 }
 
 const ROOT_KEYS: [&str; 2] = ["brand", "tasks"];
-const BRAND_KEYS: [&str; 6] =
-    ["name", "annual_gmv_usd", "monthly_orders", "hourly_cost_usd", "platforms", "growing"];
+const BRAND_KEYS: [&str; 9] = [
+    "name",
+    "annual_gmv_usd",
+    "monthly_orders",
+    "hourly_cost_usd",
+    "platforms",
+    "growing",
+    "timezone",
+    "currency",
+    "minutes_per_decision",
+];
 const TASK_KEYS: [&str; 10] = [
     "zone",
     "name",
@@ -283,6 +292,35 @@ impl<'t> Reader<'t> {
             Some(field) => self.yes_no(&field),
             None => Some(false),
         };
+        let timezone = self.optional(brand.get("timezone"), |parser, field| {
+            let zone = parser.text_value(&field, "a time zone's name in quotes, such as timezone = \"America/New_York\"")?;
+            let looks_like_a_zone = !zone.is_empty()
+                && zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+            if !looks_like_a_zone {
+                return parser.fail(&field, format!("{zone:?} is not a time zone's name; use an IANA name such as \"Europe/London\" or \"UTC\""));
+            }
+            Some(zone.to_string())
+        });
+        let currency = self.optional(brand.get("currency"), |parser, field| {
+            let code =
+                parser.text_value(&field, "a currency's ISO code in quotes, such as currency = \"USD\"")?;
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return parser.fail(
+                    &field,
+                    format!("{code:?} is not a currency code; use three letters such as \"USD\" or \"EUR\""),
+                );
+            }
+            Some(code.to_ascii_uppercase())
+        });
+        let minutes_per_decision = self.optional(brand.get("minutes_per_decision"), |parser, field| {
+            match number(field.node) {
+                Some(minutes) if minutes > 0.0 && minutes <= 480.0 => Some(minutes),
+                _ => {
+                    let written = parser.written(field.node);
+                    parser.fail(&field, format!("{written} is not a number of minutes; give the minutes one decision takes, more than 0 and at most 480, such as 10"))
+                }
+            }
+        });
         Some(Brand {
             name: name?,
             annual_gmv_usd: annual_gmv_usd?,
@@ -290,6 +328,9 @@ impl<'t> Reader<'t> {
             hourly_cost_usd: hourly_cost_usd?,
             platforms: platforms?,
             growing: growing?,
+            timezone: timezone?,
+            currency: currency?,
+            minutes_per_decision: minutes_per_decision?,
         })
     }
 
@@ -686,6 +727,18 @@ impl<'t> Reader<'t> {
             shown.push('…');
         }
         shown
+    }
+
+    /// An optional key: `Some(None)` when absent, `Some(Some(value))` when read, `None` when it was reported.
+    fn optional<'a, 'i, T>(
+        &mut self,
+        field: Option<Field<'a, 'i>>,
+        read: impl FnOnce(&mut Self, Field<'a, 'i>) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match field {
+            None => Some(None),
+            Some(field) => read(self, field).map(Some),
+        }
     }
 
     fn fail<T>(&mut self, field: &Field<'_, '_>, message: impl Into<String>) -> Option<T> {

@@ -229,6 +229,9 @@ fn no_figure_prints_as_minus_zero_in_any_format() {
         hourly_cost_usd: 40.0,
         platforms: vec!["shopify".to_string()],
         growing: true,
+        timezone: None,
+        currency: None,
+        minutes_per_decision: None,
     };
     // Nothing scored yet (as `seam assess new` writes it): every sum is a sum of nothing.
     let starter = to_toml(&starter_assessment(brand));
@@ -256,4 +259,40 @@ fn no_figure_prints_as_minus_zero_in_any_format() {
             );
         }
     }
+}
+
+// Issue 11: `[brand]` may name its time zone, its currency and the minutes one decision takes (for evidence); each is
+// optional, checked, and written back by the starter file's writer.
+#[test]
+fn the_brand_may_name_its_time_zone_currency_and_minutes_per_decision() {
+    let text = format!(
+        "{BRAND}timezone = \"America/New_York\"\ncurrency = \"eur\"\nminutes_per_decision = 7.5\n\n[[tasks]]\nzone = \"fulfillment\"\nname = \"Stock sync\"\nmaturity = 1\nweekly_hours = 1\nleak_rate = 0.01\n"
+    );
+    let assessment = parse_assessment("a.toml", &text).expect("valid");
+    assert_eq!(assessment.brand.timezone.as_deref(), Some("America/New_York"));
+    assert_eq!(assessment.brand.currency.as_deref(), Some("EUR"));
+    assert_eq!(assessment.brand.minutes_per_decision, Some(7.5));
+    let written = to_toml(&assessment);
+    let again = parse_assessment("b.toml", &written).expect("the writer's output reads back");
+    assert_eq!(again.brand, assessment.brand);
+
+    let plain = parse_assessment("a.toml", BRAND).expect("valid without them");
+    assert!(!to_toml(&plain).contains("minutes_per_decision"));
+    assert_eq!(
+        (plain.brand.timezone, plain.brand.currency, plain.brand.minutes_per_decision),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn a_bad_time_zone_currency_or_minutes_is_named_together() {
+    let text = format!("{BRAND}timezone = \"New York\"\ncurrency = \"dollars\"\nminutes_per_decision = 0\n");
+    check(
+        &text,
+        &[
+            "a.toml:6: brand.timezone: \"New York\" is not a time zone's name; use an IANA name",
+            "a.toml:7: brand.currency: \"dollars\" is not a currency code; use three letters",
+            "a.toml:8: brand.minutes_per_decision: 0 is not a number of minutes; give the minutes one decision takes",
+        ],
+    );
 }

@@ -12,6 +12,7 @@
 //! (`seam_store::EvidenceStore`); opening files and showing progress is the binary's (`seam evidence`).
 
 mod error;
+pub mod maturity;
 pub mod measure;
 pub mod money;
 mod read;
@@ -21,6 +22,7 @@ pub mod render;
 pub mod time;
 
 pub use error::{Column, ImportError};
+pub use maturity::{HumanTouch, Volume, human_touch, maturity_of, weekly_hours};
 pub use measure::{Figures, Measures, MissingRate, Options, measure};
 pub use money::{Currency, Rate};
 pub use read::{Records, Summary, check, read};

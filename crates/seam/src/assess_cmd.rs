@@ -29,6 +29,9 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
             .filter(|p| !p.is_empty())
             .collect(),
         growing: true,
+        timezone: None,
+        currency: None,
+        minutes_per_decision: None,
     };
     let text = catalogue::to_toml(&catalogue::starter_assessment(brand));
     write_or_print(args.output.as_deref(), &text)?;

@@ -77,7 +77,17 @@ pub fn run(
     let platforms =
         prompt.ask("Sales platforms, comma-separated", Some("shopify"), |answer| Ok(parse_list(answer)))?;
     let growing = prompt.ask("Will order volume grow this year? (y/n)", Some("y"), parse_yes_no)?;
-    let brand = Brand { name, annual_gmv_usd, monthly_orders, hourly_cost_usd, platforms, growing };
+    let brand = Brand {
+        name,
+        annual_gmv_usd,
+        monthly_orders,
+        hourly_cost_usd,
+        platforms,
+        growing,
+        timezone: None,
+        currency: None,
+        minutes_per_decision: None,
+    };
 
     let mut tasks: Vec<Task> = Vec::new();
     for zone in Zone::ALL {
