@@ -15,10 +15,22 @@ pub struct CatalogueTask {
     pub name: &'static str,
     /// Tools this task commonly touches, as a hint to edit.
     pub typical_tools: &'static [&'static str],
+    /// The obvious evidence link: the built-in playbook that runs the task.
+    pub evidence: Option<&'static str>,
 }
 
 const fn entry(zone: Zone, name: &'static str, typical_tools: &'static [&'static str]) -> CatalogueTask {
-    CatalogueTask { zone, name, typical_tools }
+    CatalogueTask { zone, name, typical_tools, evidence: None }
+}
+
+/// A task a built-in playbook runs (its `task`), linked to the workflow's records.
+const fn run_by(
+    zone: Zone,
+    name: &'static str,
+    typical_tools: &'static [&'static str],
+    workflow: &'static str,
+) -> CatalogueTask {
+    CatalogueTask { zone, name, typical_tools, evidence: Some(workflow) }
 }
 
 /// The default catalogue, drawn from the source's zone table and recipe.
@@ -26,18 +38,28 @@ pub const CATALOGUE: &[CatalogueTask] = &[
     entry(Zone::OrderToCash, "Capture payment", &["shopify", "stripe"]),
     entry(Zone::OrderToCash, "Screen fraud", &["shopify", "stripe"]),
     entry(Zone::OrderToCash, "Issue refunds", &["shopify", "stripe", "helpdesk"]),
-    entry(Zone::OrderToCash, "Retry failed charges", &["stripe"]),
+    run_by(Zone::OrderToCash, "Retry failed charges", &["stripe"], "workflow:failed-payment-recovery"),
     entry(Zone::OrderToCash, "Answer chargebacks and disputes", &["stripe"]),
     entry(Zone::OrderToCash, "Reconcile payouts with the books", &["stripe", "accounting"]),
     entry(Zone::Fulfillment, "Sync stock across channels", &["shopify", "3pl"]),
     entry(Zone::Fulfillment, "Raise purchase orders", &["spreadsheet", "email"]),
-    entry(Zone::Fulfillment, "Hand orders to the 3PL", &["shopify", "3pl"]),
+    run_by(
+        Zone::Fulfillment,
+        "Hand orders to the 3PL",
+        &["shopify", "3pl"],
+        "workflow:checkout-stock-validation",
+    ),
     entry(Zone::Fulfillment, "Send restock alerts", &["shopify"]),
     entry(Zone::Fulfillment, "Handle fulfillment exceptions", &["3pl", "helpdesk"]),
     entry(Zone::CustomerService, "Route tickets", &["helpdesk"]),
     entry(Zone::CustomerService, "Answer order status questions", &["helpdesk", "shopify", "3pl"]),
     entry(Zone::CustomerService, "Process returns and exchanges", &["helpdesk", "shopify", "3pl"]),
-    entry(Zone::CustomerService, "Look up order data for tickets", &["helpdesk", "shopify"]),
+    run_by(
+        Zone::CustomerService,
+        "Look up order data for tickets",
+        &["helpdesk", "shopify"],
+        "workflow:ticket-context",
+    ),
     entry(Zone::CustomerService, "Escalate refund requests", &["helpdesk", "stripe"]),
     entry(Zone::PostPurchase, "Request reviews", &["email"]),
     entry(Zone::PostPurchase, "Send upsells and cross-sells", &["email", "shopify"]),
@@ -69,6 +91,7 @@ pub fn unscored_task(entry: &CatalogueTask, brand: &Brand) -> Task {
         owner: None,
         growing: brand.growing,
         leak_cost_usd: None,
+        evidence: entry.evidence.map(str::to_string),
         line: 0,
     }
 }
@@ -164,6 +187,9 @@ pub fn to_toml(assessment: &Assessment) -> String {
             }
             if let Some(cost) = task.leak_cost_usd {
                 let _ = writeln!(out, "leak_cost_usd = {}", number(cost));
+            }
+            if let Some(link) = &task.evidence {
+                let _ = writeln!(out, "evidence = {}        # where measured figures come from", quote(link));
             }
         }
     }

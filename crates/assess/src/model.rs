@@ -221,6 +221,10 @@ pub struct Task {
     pub growing: bool,
     /// The cost of one leaked order; `None` means the brand's average order value.
     pub leak_cost_usd: Option<f64>,
+    /// Where the task's evidence comes from: `workflow:NAME`, or an import (`stripe-payments[:LABEL]`,
+    /// `shopify-orders[:LABEL]`, `shopify-inventory[:LABEL]`); `None` when the task is scored only as stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     /// The line of the task's table in its file, for messages; 0 when built in code.
     pub line: usize,
 }

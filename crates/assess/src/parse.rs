@@ -140,7 +140,7 @@ const BRAND_KEYS: [&str; 9] = [
     "currency",
     "minutes_per_decision",
 ];
-const TASK_KEYS: [&str; 10] = [
+const TASK_KEYS: [&str; 11] = [
     "zone",
     "name",
     "maturity",
@@ -151,7 +151,26 @@ const TASK_KEYS: [&str; 10] = [
     "owner",
     "growing",
     "leak_cost_usd",
+    "evidence",
 ];
+const EVIDENCE_ALLOWED: &str = "use \"workflow:NAME\" (a workflow's name) or an import: \"stripe-payments\", \
+     \"shopify-orders\" or \"shopify-inventory\", each optionally with \":LABEL\" (\"stripe-payments:renewals\")";
+
+/// `workflow:NAME`, or an import kind with an optional `:LABEL`; names and labels are lower-case letters, digits,
+/// `-` and `_`.
+pub fn is_evidence_link(link: &str) -> bool {
+    let word = |text: &str| {
+        !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    match link.split_once(':') {
+        Some(("workflow", name)) => word(name),
+        Some((kind, label)) => IMPORT_KINDS.contains(&kind) && word(label),
+        None => IMPORT_KINDS.contains(&link),
+    }
+}
+
+const IMPORT_KINDS: [&str; 3] = ["stripe-payments", "shopify-orders", "shopify-inventory"];
 const ZONES_ALLOWED: &str = "use order_to_cash, fulfillment, customer_service or post_purchase";
 const MATURITY_ALLOWED: &str = "use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)";
 
@@ -422,6 +441,14 @@ impl<'t> Reader<'t> {
             Some(field) => self.amount(&field, "the cost of one leaked order", "55 or \"$55\"").map(Some),
             None => Some(None),
         };
+        let evidence = self.optional(task.get("evidence"), |parser, field| {
+            let link = parser.text_value(&field, EVIDENCE_ALLOWED)?;
+            if !is_evidence_link(link) {
+                return parser
+                    .fail(&field, format!("{link:?} is not an evidence source; {EVIDENCE_ALLOWED}"));
+            }
+            Some(link.to_string())
+        });
         Some(Task {
             zone: zone?,
             name: name?,
@@ -431,13 +458,14 @@ impl<'t> Reader<'t> {
             owner: owner?,
             growing: growing?,
             leak_cost_usd: leak_cost_usd?,
+            evidence: evidence?,
             line,
         })
     }
 
     /// The score of a task: all three of maturity, weekly hours and leak rate, or none of them (not yet scored).
     /// `Some(None)` is a task waiting to be scored; `None` a task with a mistake, already reported.
-    fn task_score(&mut self, task: &Entries<'_, '_, 10>) -> Option<Option<Score>> {
+    fn task_score(&mut self, task: &Entries<'_, '_, 11>) -> Option<Option<Score>> {
         let (maturity, weekly_hours, leak_rate) =
             (task.get("maturity"), task.get("weekly_hours"), task.get("leak_rate"));
         // The values given are checked in every case, so their mistakes come out along with the rest.

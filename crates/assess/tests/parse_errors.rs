@@ -296,3 +296,68 @@ fn a_bad_time_zone_currency_or_minutes_is_named_together() {
         ],
     );
 }
+
+// Issue 11: a task may say where its evidence comes from; the link is checked where it is written.
+#[test]
+fn a_task_names_its_evidence_source_and_a_bad_one_is_named() {
+    let task = |link: &str| {
+        format!(
+            "{BRAND}\n[[tasks]]\nzone = \"order_to_cash\"\nname = \"Retry failed charges\"\nmaturity = 1\nweekly_hours = 6\nleak_rate = 0.031\nevidence = {link:?}\n"
+        )
+    };
+    for good in
+        ["workflow:failed-payment-recovery", "stripe-payments", "stripe-payments:renewals", "shopify-orders"]
+    {
+        let assessment = parse_assessment("a.toml", &task(good)).unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert_eq!(assessment.tasks[0].evidence.as_deref(), Some(good));
+        let again =
+            parse_assessment("b.toml", &to_toml(&assessment)).expect("the writer's output reads back");
+        assert_eq!(again.tasks[0].evidence.as_deref(), Some(good));
+    }
+    for bad in ["workflow:", "stripe", "paypal-payments:renewals", "Workflow:Failed Payments"] {
+        check(
+            &task(bad),
+            &[&format!(
+                "a.toml:13: tasks[0].evidence: {bad:?} is not an evidence source; use \"workflow:NAME\""
+            )],
+        );
+    }
+}
+
+// The starter catalogue links each task a built-in playbook runs (its `task`) to that workflow, and only those.
+#[test]
+fn the_starter_catalogue_links_the_tasks_the_built_in_playbooks_run() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../playbooks");
+    let mut runs = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("playbooks/") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("playbook");
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|line| {
+                    line.strip_prefix(key)
+                        .map(|rest| rest.trim_start_matches([' ', '=']).trim_matches('"').to_string())
+                })
+                .unwrap_or_else(|| panic!("a playbook without {key}"))
+        };
+        runs.push((value("task"), format!("workflow:{}", value("name"))));
+    }
+    runs.sort();
+    let brand = Brand {
+        name: "B".into(),
+        annual_gmv_usd: 3e6,
+        monthly_orders: 5000,
+        hourly_cost_usd: 30.0,
+        platforms: Vec::new(),
+        growing: false,
+        timezone: None,
+        currency: None,
+        minutes_per_decision: None,
+    };
+    let mut linked: Vec<(String, String)> = starter_assessment(brand)
+        .tasks
+        .into_iter()
+        .filter_map(|task| task.evidence.map(|link| (task.name, link)))
+        .collect();
+    linked.sort();
+    assert_eq!(linked, runs);
+}

@@ -127,6 +127,7 @@ pub fn run(
                 owner: None,
                 growing: brand.growing,
                 leak_cost_usd: None,
+                evidence: None,
                 line: 0,
             };
             tasks.push(ask_task(&mut prompt, &brand, own_task)?);
