@@ -171,6 +171,8 @@ pub fn is_evidence_link(link: &str) -> bool {
 }
 
 const IMPORT_KINDS: [&str; 3] = ["stripe-payments", "shopify-orders", "shopify-inventory"];
+const TIMEZONE_ALLOWED: &str =
+    "use an IANA name in quotes, such as timezone = \"America/New_York\", \"Europe/London\" or \"UTC\"";
 const ZONES_ALLOWED: &str = "use order_to_cash, fulfillment, customer_service or post_purchase";
 const MATURITY_ALLOWED: &str = "use 0 (Manual), 1 (Triggered), 2 (Automated) or 3 (Orchestrated)";
 
@@ -312,11 +314,13 @@ impl<'t> Reader<'t> {
             None => Some(false),
         };
         let timezone = self.optional(brand.get("timezone"), |parser, field| {
-            let zone = parser.text_value(&field, "a time zone's name in quotes, such as timezone = \"America/New_York\"")?;
-            let looks_like_a_zone = !zone.is_empty()
-                && zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+            let zone =
+                parser.text_value(&field, "a time zone's name in quotes, such as timezone = \"UTC\"")?;
+            let looks_like_a_zone =
+                !zone.is_empty() && zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
             if !looks_like_a_zone {
-                return parser.fail(&field, format!("{zone:?} is not a time zone's name; use an IANA name such as \"Europe/London\" or \"UTC\""));
+                let message = format!("{zone:?} is not a time zone's name; {TIMEZONE_ALLOWED}");
+                return parser.fail(&field, message);
             }
             Some(zone.to_string())
         });
@@ -336,7 +340,11 @@ impl<'t> Reader<'t> {
                 Some(minutes) if minutes > 0.0 && minutes <= 480.0 => Some(minutes),
                 _ => {
                     let written = parser.written(field.node);
-                    parser.fail(&field, format!("{written} is not a number of minutes; give the minutes one decision takes, more than 0 and at most 480, such as 10"))
+                    let message = format!(
+                        "{written} is not a number of minutes; give the minutes one decision takes, more than 0 \
+                         and at most 480, such as 10"
+                    );
+                    parser.fail(&field, message)
                 }
             }
         });
