@@ -158,7 +158,7 @@ const EVIDENCE_ALLOWED: &str = "use \"workflow:NAME\" (a workflow's name) or an 
 
 /// `workflow:NAME`, or an import kind with an optional `:LABEL`; names and labels are lower-case letters, digits,
 /// `-` and `_`.
-pub fn is_evidence_link(link: &str) -> bool {
+fn is_evidence_link(link: &str) -> bool {
     let word = |text: &str| {
         !text.is_empty()
             && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

@@ -43,8 +43,9 @@ pub struct HumanTouch {
 /// workflow's runs: a dunning workflow runs only for the renewals that failed, yet every renewal went through the
 /// step.
 pub fn human_touch(needed_a_person: i64, volume: Volume, retries_automatically: bool) -> HumanTouch {
-    let share = Share::new(needed_a_person.max(0), volume.instances());
-    let maturity = maturity_of(needed_a_person.max(0), volume.instances(), retries_automatically);
+    let (needed, instances) = (needed_a_person.max(0), volume.instances());
+    let share = Share::new(needed, instances);
+    let maturity = maturity_of(needed, instances, retries_automatically);
     HumanTouch { share, volume, retries_automatically, maturity }
 }
 
